@@ -1,0 +1,61 @@
+"""The completion-provider interface: what any suggestion engine must offer.
+
+The embedded statistical engine implements it today; an LLM-backed provider will
+sit beside it later. The server talks to providers only through this interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    """What a provider sees: the document around the cursor.
+
+    ``prefix`` is the document text before the cursor and ``suffix`` the text after
+    it. ``max_lines`` bounds multi-line suggestions.
+    """
+
+    uri: str
+    language: str  # tact language id: "python", "javascript", "typescript", "go", "rust"
+    prefix: str
+    suffix: str
+    max_lines: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One suggested continuation, inserted at the cursor.
+
+    ``logprob`` is the total log-probability of the continuation under the provider's
+    model, ``score`` its mean per token (comparable across lengths; recorded as a
+    gate feature), ``num_tokens`` how many tokens it spans.
+    """
+
+    text: str
+    score: float
+    logprob: float
+    num_tokens: int
+    provider: str
+
+
+@runtime_checkable
+class CompletionProvider(Protocol):
+    """A source of suggestions. Implementations must be safe to call from a worker
+    thread and should return within a few milliseconds for the embedded default."""
+
+    name: str
+
+    def complete(self, request: CompletionRequest, max_candidates: int = 1) -> list[Candidate]:
+        """Best continuations first; an empty list when there is nothing worth saying."""
+        ...
+
+    def update_document(self, uri: str, language: str, text: str) -> None:
+        """Learn from (or refresh) a document: opened, saved or changed."""
+        ...
+
+    def remove_document(self, uri: str) -> None:
+        """Forget a document (closed and deleted, or excluded)."""
+        ...

@@ -1,0 +1,1 @@
+"""The ``tact`` command line: one module per subcommand, registered in ``main``."""
