@@ -1,0 +1,16 @@
+// Flat ESLint config: the recommended JS and TypeScript rules, nothing exotic.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+    { ignores: ['dist/', 'out/', 'node_modules/'] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly' } },
+        rules: {
+            '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+            eqeqeq: 'error',
+        },
+    },
+);
