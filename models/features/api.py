@@ -1,0 +1,60 @@
+"""The per-request entry points: the features of one decision, for both stages.
+
+The server calls these on every live request; the CUPS featurizer and the trainer
+call the very same functions, so training and serving cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tact.models.features.context import context_features
+from tact.models.features.state import ProgrammerState
+from tact.models.features.suggestion import suggestion_features
+
+
+def stage1_features(
+    prefix: str,
+    suffix: str,
+    language: str,
+    state: ProgrammerState | None,
+    time: float,
+    tree: Any = None,
+    cursor_byte: int | None = None,
+) -> dict[str, float | str]:
+    """Context + programmer-state features (before any suggestion is generated)."""
+    features = context_features(prefix, suffix, language, tree=tree, cursor_byte=cursor_byte)
+    features.update((state or ProgrammerState()).features(time))
+    return features
+
+
+def stage2_features(
+    stage1: dict[str, float | str],
+    prefix: str,
+    suffix: str,
+    language: str,
+    text: str,
+    score: float | None,
+    num_tokens: int | None,
+) -> dict[str, float | str]:
+    """``stage1`` plus the suggestion's features (a new dict; ``stage1`` is untouched)."""
+    features = dict(stage1)
+    features.update(suggestion_features(prefix, suffix, language, text, score, num_tokens))
+    return features
+
+
+def request_features(
+    prefix: str,
+    suffix: str,
+    language: str,
+    state: ProgrammerState | None,
+    time: float,
+    text: str,
+    score: float | None,
+    num_tokens: int | None,
+    tree: Any = None,
+    cursor_byte: int | None = None,
+) -> dict[str, float | str]:
+    """All features of one decision (stage 1 and stage 2 together)."""
+    s1 = stage1_features(prefix, suffix, language, state, time, tree, cursor_byte)
+    return stage2_features(s1, prefix, suffix, language, text, score, num_tokens)

@@ -1,0 +1,159 @@
+"""Features for CUPS telemetry (recorded Copilot sessions), via the serving code path.
+
+A CUPS decision is a ``Shown`` event. Its features come from the very functions the
+server calls on a live request: the prompt is the prefix (CUPS has no suffix), the
+language is Python, the engine score is Copilot's ``meanLogProb`` and its token count
+``numTokens``; the programmer state is rebuilt by replaying the session's *earlier*
+events through a :class:`ProgrammerState` (edits inferred from how the prompt changed
+between events, earlier decisions and their Accepted/Rejected outcomes).
+
+What is deliberately NOT used, because a live system cannot know it at decision time:
+the Shown event's own ``typing_state`` and ``seconds_in_state`` (they describe the
+interval *after* the event), and any measurement of later events.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from tact.models.features.api import request_features
+from tact.models.features.state import ProgrammerState
+
+CUPS_LANGUAGE = "python"
+
+
+def cups_time(value: Any) -> float:
+    """Epoch seconds of a CUPS time (ISO-8601 string) or a number already in seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _get(event: Any, name: str, default: Any = None) -> Any:
+    if isinstance(event, Mapping):
+        return event.get(name, default)
+    return getattr(event, name, default)
+
+
+def _measure(event: Any, name: str) -> float | None:
+    m = _get(event, "measurements") or {}
+    v = m.get(name) if isinstance(m, Mapping) else getattr(m, name, None)
+    if v is None:
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _common_prefix_len(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # binary search on the first mismatch (C-speed slices)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class CupsReplayer:
+    """Replays one CUPS session's events in time order into a ProgrammerState.
+
+    Call :meth:`feed` with each event; for a ``Shown`` event it returns the decision's
+    feature dict computed *before* the event is applied (only the past is known).
+    """
+
+    def __init__(self) -> None:
+        self.state = ProgrammerState()
+        self._prompt: str | None = None
+        self._last_time: float | None = None
+
+    def _observe_prompt(self, event: Any, t: float, shown: bool) -> None:
+        prompt = _get(event, "prompt")
+        if not isinstance(prompt, str):
+            return
+        if self._prompt is not None and prompt != self._prompt:
+            common = _common_prefix_len(self._prompt, prompt)
+            deleted = len(self._prompt) - common
+            inserted = len(prompt) - common
+            # The last keystroke came before the request that produced this suggestion.
+            edit_time = t
+            issued = _measure(event, "timeSinceIssuedMs")
+            if shown and issued is not None:
+                edit_time = t - issued / 1000.0
+            if self._last_time is not None:
+                edit_time = max(edit_time, self._last_time)
+            self.state.observe_edit(edit_time, inserted, deleted)
+        self._prompt = prompt
+
+    def feed(self, event: Any) -> dict[str, float | str] | None:
+        t = cups_time(_get(event, "time"))
+        kind = _get(event, "event")
+        self._observe_prompt(event, t, shown=kind == "Shown")
+        result = None
+        if kind == "Shown":
+            result = featurize_shown(event, self.state, t)
+            self.state.observe_decision(t, shown=True)
+        elif kind in ("Accepted", "Rejected"):
+            self.state.observe_outcome(t, accepted=kind == "Accepted")
+        self._last_time = t
+        return result
+
+
+def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, float | str]:
+    """Features of one Shown event given the state replayed up to it."""
+    prompt = _get(event, "prompt") or ""
+    suggestion = _get(event, "suggestion") or ""
+    num_tokens = _measure(event, "numTokens")
+    return request_features(
+        prefix=prompt,
+        suffix="",
+        language=CUPS_LANGUAGE,
+        state=state,
+        time=t,
+        text=suggestion,
+        score=_measure(event, "meanLogProb"),
+        num_tokens=int(num_tokens) if num_tokens else None,
+    )
+
+
+def featurize_cups_session(events: Iterable[Any]) -> Iterator[tuple[Any, dict[str, float | str]]]:
+    """(Shown event, its features) for every Shown event of ONE session, in order."""
+    replayer = CupsReplayer()
+    for event in events:
+        feats = replayer.feed(event)
+        if feats is not None:
+            yield event, feats
+
+
+def _earlier_events(d: Any) -> Sequence[Any]:
+    for name in ("earlier", "earlier_events", "history", "events_before", "past"):
+        value = getattr(d, name, None)
+        if value is not None:
+            return value
+    return ()
+
+
+def featurize_cups(d: Any) -> dict[str, float | str]:
+    """Features of one CUPS decision (``tact.telemetry.cups.CupsDecision``).
+
+    Replays the decision's earlier events of its session, then featurizes its Shown
+    event (prompt, suggestion, measurements, time). Cost is linear in the number of
+    earlier events; use :func:`featurize_cups_session` to featurize a whole session.
+    """
+    replayer = CupsReplayer()
+    for event in _earlier_events(d):
+        replayer.feed(event)
+    t = cups_time(_get(d, "time"))
+    replayer._observe_prompt(d, t, shown=True)
+    return featurize_shown(d, replayer.state, t)

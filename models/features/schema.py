@@ -1,0 +1,260 @@
+"""The named, versioned feature schema: feature dicts -> fixed float32 vectors.
+
+A model is trained on vectors built by one schema version and travels with that
+schema's name, version and column names (in its model card). The runtime refuses a
+model whose columns this code cannot produce. Bump FEATURE_SCHEMA_VERSION whenever a
+feature's meaning, transform or vocabulary changes.
+
+Categorical features are one-hot encoded over a fixed vocabulary plus an ``other``
+slot (unknown values land there), so vectors never change width with the data.
+Numeric features get a fixed transform (``log1p`` for counts and durations, a signed
+log for deltas); missing numbers take the feature's default.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from tact.models.features.state import OUTCOMES
+from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
+from tact.models.features.window import NODE_CATEGORIES
+
+FEATURE_SCHEMA_NAME = "tact-gate-features"
+FEATURE_SCHEMA_VERSION = "1"
+
+LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
+OPEN_BRACKETS = ("none", "paren", "square", "curly")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One input feature: its name, group, and how it becomes vector columns."""
+
+    name: str
+    group: str  # "context" | "state" | "suggestion"
+    kind: str = "num"  # "num" | "cat"
+    transform: str = "none"  # "none" | "log1p" | "slog" (num only)
+    default: float = 0.0  # value when missing (num only)
+    vocab: tuple[str, ...] = ()  # cat only; an "other" column is added
+
+    @property
+    def columns(self) -> list[str]:
+        if self.kind == "cat":
+            return [f"{self.name}={v}" for v in (*self.vocab, "other")]
+        return [self.name]
+
+
+def _n(name: str, group: str, transform: str = "none", default: float = 0.0) -> FeatureSpec:
+    return FeatureSpec(name, group, "num", transform, default)
+
+
+def _c(name: str, group: str, vocab: Sequence[str]) -> FeatureSpec:
+    return FeatureSpec(name, group, "cat", vocab=tuple(v for v in vocab if v != "other"))
+
+
+CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
+    _c("ctx_language", "context", LANGUAGES),
+    _n("ctx_col", "context", "log1p"),
+    _n("ctx_col_text", "context", "log1p"),
+    _n("ctx_indent", "context", "log1p"),
+    _n("ctx_indent_delta", "context", "slog"),
+    _n("ctx_line_no", "context", "log1p"),
+    _n("ctx_lines_after", "context", "log1p"),
+    _n("ctx_doc_frac", "context", default=1.0),
+    _c("ctx_last_char", "context", CHAR_CLASSES),
+    _c("ctx_last_nonws_char", "context", CHAR_CLASSES),
+    _n("ctx_line_before_empty", "context"),
+    _n("ctx_rest_of_line_empty", "context", default=1.0),
+    _c("ctx_next_char", "context", CHAR_CLASSES),
+    _n("ctx_ws_after", "context", "log1p"),
+    _n("ctx_rest_of_line_len", "context", "log1p"),
+    _c("ctx_line_kind", "context", LINE_KINDS),
+    _c("ctx_prev_line_kind", "context", LINE_KINDS),
+    _c("ctx_prev_line_last", "context", CHAR_CLASSES),
+    _n("ctx_prev_line_len", "context", "log1p"),
+    _n("ctx_blank_lines_before", "context", "log1p"),
+    _n("ctx_mean_line_len", "context", "log1p"),
+    _n("ctx_bracket_depth", "context"),
+    _c("ctx_open_bracket", "context", OPEN_BRACKETS),
+    _n("ctx_last_word_kw", "context"),
+    _c("ctx_node", "context", NODE_CATEGORIES),
+    _n("ctx_in_string", "context"),
+    _n("ctx_in_comment", "context"),
+    _n("ctx_window_error", "context"),
+    _n("ctx_prefix_chars", "context", "log1p"),
+)
+
+STATE_SPECS: tuple[FeatureSpec, ...] = (
+    _n("st_since_keystroke", "state", "log1p", 600.0),
+    _n("st_typing_speed", "state", "log1p"),
+    _n("st_edits_recent", "state", "log1p"),
+    _n("st_deleted_recent", "state", "log1p"),
+    _n("st_inserted_since_decision", "state", "log1p"),
+    _n("st_deleted_since_decision", "state", "log1p"),
+    _n("st_since_decision", "state", "log1p", 600.0),
+    _n("st_since_shown", "state", "log1p", 600.0),
+    _c("st_last_outcome", "state", OUTCOMES),
+    _n("st_since_outcome", "state", "log1p", 600.0),
+    _n("st_since_accept", "state", "log1p", 600.0),
+    _n("st_accept_rate_k", "state", default=0.3),
+    _n("st_outcomes_k", "state"),
+    _n("st_accept_rate_session", "state", default=0.3),
+    _n("st_decisions", "state", "log1p"),
+    _n("st_shown_last_minute", "state", "log1p"),
+    _n("st_session_seconds", "state", "log1p"),
+)
+
+SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
+    _n("sug_chars", "suggestion", "log1p"),
+    _n("sug_chars_stripped", "suggestion", "log1p"),
+    _n("sug_lines", "suggestion", "log1p", 1.0),
+    _n("sug_nonempty_lines", "suggestion", "log1p", 1.0),
+    _n("sug_tokens", "suggestion", "log1p", 1.0),
+    _n("sug_score", "suggestion"),
+    _n("sug_has_score", "suggestion"),
+    _n("sug_logprob", "suggestion", "slog"),
+    _n("sug_first_line_chars", "suggestion", "log1p"),
+    _n("sug_max_line_chars", "suggestion", "log1p"),
+    _c("sug_first_char", "suggestion", CHAR_CLASSES),
+    _c("sug_last_char", "suggestion", CHAR_CLASSES),
+    _n("sug_starts_newline", "suggestion"),
+    _c("sug_kind", "suggestion", LINE_KINDS),
+    _c("sug_joined_kind", "suggestion", LINE_KINDS),
+    _c("sug_node", "suggestion", NODE_CATEGORIES),
+    _n("sug_parses", "suggestion", default=-1.0),
+    _n("sug_error_delta", "suggestion"),
+    _n("sug_identifiers", "suggestion", "log1p"),
+    _n("sug_known_ident_frac", "suggestion", default=1.0),
+    _n("sug_unknown_idents", "suggestion", "log1p"),
+    _n("sug_repeats_above", "suggestion"),
+    _n("sug_repeats_below", "suggestion"),
+    _n("sug_dup_line_frac", "suggestion"),
+    _n("sug_bracket_balance", "suggestion"),
+    _n("sug_has_comment", "suggestion"),
+    _n("sug_has_string", "suggestion"),
+    _n("sug_filler", "suggestion"),
+    _n("sug_ends_line", "suggestion"),
+    _n("sug_only_ws", "suggestion"),
+)
+
+
+def _transform(value: float, transform: str) -> float:
+    if transform == "log1p":
+        return math.log1p(value) if value > 0.0 else 0.0
+    if transform == "slog":
+        return math.copysign(math.log1p(abs(value)), value)
+    return value
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """Which features each gate stage reads and how they become vectors.
+
+    Stage 1 (before generation): context + programmer state. Stage 2 (after
+    generation): everything, suggestion features included.
+    """
+
+    name: str = FEATURE_SCHEMA_NAME
+    version: str = FEATURE_SCHEMA_VERSION
+    specs: tuple[FeatureSpec, ...] = CONTEXT_SPECS + STATE_SPECS + SUGGESTION_SPECS
+    _plans: dict[int, list[tuple[int, FeatureSpec, dict[str, int] | None]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def specs_for(self, stage: int) -> tuple[FeatureSpec, ...]:
+        if stage == 1:
+            return tuple(s for s in self.specs if s.group != "suggestion")
+        if stage == 2:
+            return self.specs
+        raise ValueError(f"stage must be 1 or 2, not {stage!r}")
+
+    @property
+    def stage1_names(self) -> list[str]:
+        return [s.name for s in self.specs_for(1)]
+
+    @property
+    def stage2_names(self) -> list[str]:
+        return [s.name for s in self.specs_for(2)]
+
+    def columns(self, stage: int) -> list[str]:
+        """Vector column names for ``stage`` (one-hot columns as ``name=value``)."""
+        return [c for s in self.specs_for(stage) for c in s.columns]
+
+    @property
+    def stage1_columns(self) -> list[str]:
+        return self.columns(1)
+
+    @property
+    def stage2_columns(self) -> list[str]:
+        return self.columns(2)
+
+    def groups(self, stage: int) -> list[str]:
+        """The group ("context", "state", "suggestion") of each vector column."""
+        return [s.group for s in self.specs_for(stage) for _ in s.columns]
+
+    def _plan(self, stage: int) -> list[tuple[int, FeatureSpec, dict[str, int] | None]]:
+        plan = self._plans.get(stage)
+        if plan is None:
+            plan = []
+            col = 0
+            for spec in self.specs_for(stage):
+                index = None
+                if spec.kind == "cat":
+                    index = {v: i for i, v in enumerate(spec.vocab)}
+                plan.append((col, spec, index))
+                col += len(spec.columns)
+            self._plans[stage] = plan
+        return plan
+
+    def vectorize(self, features: Mapping[str, object], stage: int) -> np.ndarray:
+        """One feature dict -> a float32 vector of ``len(self.columns(stage))``."""
+        plan = self._plan(stage)
+        out = np.zeros(len(self.columns(stage)), dtype=np.float32)
+        self._fill(out, features, plan)
+        return out
+
+    def vectorize_many(self, rows: Iterable[Mapping[str, object]], stage: int) -> np.ndarray:
+        """Many feature dicts -> a float32 matrix (one row each)."""
+        rows = list(rows)
+        plan = self._plan(stage)
+        out = np.zeros((len(rows), len(self.columns(stage))), dtype=np.float32)
+        for i, row in enumerate(rows):
+            self._fill(out[i], row, plan)
+        return out
+
+    @staticmethod
+    def _fill(
+        out: np.ndarray,
+        features: Mapping[str, object],
+        plan: list[tuple[int, FeatureSpec, dict[str, int] | None]],
+    ) -> None:
+        get = features.get
+        for col, spec, index in plan:
+            value = get(spec.name)
+            if index is not None:
+                if value is None:
+                    value = ""
+                out[col + index.get(str(value), len(index))] = 1.0
+            else:
+                if value is None or isinstance(value, str):
+                    x = spec.default
+                else:
+                    x = float(value)  # type: ignore[arg-type]
+                    if x != x or x in (math.inf, -math.inf):
+                        x = spec.default
+                out[col] = _transform(x, spec.transform)
+
+    def describe(self) -> dict[str, object]:
+        """The schema as stored in a model card."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "stage1_columns": self.columns(1),
+            "stage2_columns": self.columns(2),
+        }
+
+
+SCHEMA = FeatureSchema()
