@@ -16,7 +16,7 @@ from typing import Any
 FeatureValue = float | int | str | bool | None
 
 
-class Outcome(str, enum.Enum):
+class Outcome(str, enum.Enum):  # noqa: UP042 (keep str() of members unchanged)
     """What the programmer did with a suggestion."""
 
     ACCEPTED = "accepted"
@@ -25,7 +25,7 @@ class Outcome(str, enum.Enum):
     UNKNOWN = "unknown"  # not (yet) known: pending, hidden, skipped, or lost
 
 
-class Stage(str, enum.Enum):
+class Stage(str, enum.Enum):  # noqa: UP042
     """Where in the cascade the decision was made."""
 
     SHOWN = "shown"  # generated and shown to the programmer
