@@ -1,0 +1,260 @@
+-- tact for Neovim: a minimal client config for the `tact serve` language server.
+--
+-- Usage (init.lua):
+--   local tact = dofile("/path/to/tact/editors/nvim/tact.lua")
+--   tact.setup({
+--     cmd = { "/path/to/venv/bin/python", "-m", "tact", "serve" },  -- optional
+--     settings = { telemetry = { url = "sqlite:////home/me/tact.db" } }, -- protocol settings
+--   })
+--
+-- What it wires, by Neovim version:
+--   * 0.12+: ghost text through vim.lsp.inline_completion (LSP 3.18), plus completion items.
+--   * 0.11:  vim.lsp.start + vim.lsp.completion (built-in completion; on confirm it runs the
+--            item's command, so `tact.accept` reaches the server).
+--   * 0.7-0.10: vim.lsp.start_client + buf_attach_client, omnifunc (<C-x><C-o>) and a
+--            CompleteDone handler that sends `workspace/executeCommand tact.accept [id]`
+--            for a confirmed tact item (0.7's omnifunc never runs item commands).
+-- On every version, selecting a tact item in the completion menu sends
+-- `tact/didShowCompletion` (the suggestion was really seen); rejections are inferred by
+-- the server.
+
+local M = {}
+
+local ACCEPT = "tact.accept"
+local DID_SHOW = "tact/didShowCompletion"
+
+M.defaults = {
+  cmd = nil, -- nil: `tact serve` if `tact` is on PATH, else `python3 -m tact serve`
+  filetypes = { "python", "javascript", "typescript", "go", "rust" },
+  root_markers = { "pyproject.toml", "setup.py", "package.json", "go.mod", "Cargo.toml", ".git" },
+  -- The agreed protocol settings object (camel-case), sent as initializationOptions and
+  -- as workspace/didChangeConfiguration {settings = {tact = ...}}. Unset keys: server defaults.
+  settings = {},
+  autotrigger = false, -- 0.11+: open the completion menu while typing
+  inline = true, -- 0.12+: ghost text
+}
+
+local function has(v)
+  return vim.fn.has("nvim-" .. v) == 1
+end
+
+local function default_cmd()
+  if vim.fn.executable("tact") == 1 then
+    return { "tact", "serve" }
+  end
+  return { "python3", "-m", "tact", "serve" }
+end
+
+local function find_root(bufnr, markers)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local dir = name ~= "" and vim.fn.fnamemodify(name, ":p:h") or vim.fn.getcwd()
+  if vim.fs and vim.fs.find then
+    local found = vim.fs.find(markers, { path = dir, upward = true })[1]
+    if found then
+      return vim.fn.fnamemodify(found, ":h")
+    end
+  end
+  return dir
+end
+
+--- The suggestion id of a tact completion item (its `tact.accept` command), or nil.
+function M.suggestion_id(item)
+  local cmd = type(item) == "table" and item.command or nil
+  if type(cmd) == "table" and cmd.command == ACCEPT and type(cmd.arguments) == "table" then
+    local id = cmd.arguments[1]
+    if type(id) == "string" and id ~= "" then
+      return id
+    end
+  end
+  return nil
+end
+
+-- The LSP completion item behind a completion-menu entry (omnifunc and vim.lsp.completion
+-- both keep it in user_data.nvim.lsp.completion_item).
+local function lsp_item(completed)
+  local ud = type(completed) == "table" and completed.user_data or nil
+  if type(ud) == "string" and ud ~= "" then
+    local ok, decoded = pcall(vim.fn.json_decode, ud)
+    ud = ok and decoded or nil
+  end
+  return type(ud) == "table" and ud.nvim and ud.nvim.lsp and ud.nvim.lsp.completion_item or nil
+end
+
+local function tact_clients(bufnr)
+  local list = {}
+  local all = (vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr }))
+    or vim.lsp.buf_get_clients(bufnr)
+  for _, c in pairs(all) do
+    if c.name == "tact" then
+      table.insert(list, c)
+    end
+  end
+  return list
+end
+
+local function request(client, method, params, bufnr)
+  if has("0.11") then
+    return client:request(method, params, function() end, bufnr)
+  end
+  return client.request(method, params, function() end, bufnr)
+end
+
+local function notify(client, method, params)
+  if has("0.11") then
+    return client:notify(method, params)
+  end
+  return client.notify(method, params)
+end
+
+local shown = {}
+
+-- CompleteChanged: a tact item is selected in the menu -> the user sees it.
+local function on_complete_changed(bufnr)
+  local id = M.suggestion_id(lsp_item(vim.v.event and vim.v.event.completed_item))
+  if id and not shown[id] then
+    shown[id] = true
+    for _, c in ipairs(tact_clients(bufnr)) do
+      notify(c, DID_SHOW, { id = id })
+    end
+  end
+end
+
+-- CompleteDone (0.7-0.10 only): a confirmed tact item -> tact.accept on the server.
+local function on_complete_done(bufnr)
+  local ev = vim.v.event or {}
+  if ev.reason ~= nil and ev.reason ~= "accept" then
+    return
+  end
+  local completed = vim.v.completed_item
+  if type(completed) ~= "table" or vim.tbl_isempty(completed) then
+    return
+  end
+  local id = M.suggestion_id(lsp_item(completed))
+  if not id then
+    return
+  end
+  for _, c in ipairs(tact_clients(bufnr)) do
+    request(c, "workspace/executeCommand", { command = ACCEPT, arguments = { id } }, bufnr)
+  end
+  M.accepted = (M.accepted or 0) + 1
+end
+
+local function on_attach(client, bufnr, opts)
+  local group = vim.api.nvim_create_augroup("tact_buf_" .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd("CompleteChanged", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      on_complete_changed(bufnr)
+    end,
+  })
+  if has("0.11") and vim.lsp.completion then
+    -- Built-in completion runs the item's command on confirm (client:exec_cmd).
+    vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.autotrigger })
+  else
+    vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
+    vim.api.nvim_create_autocmd("CompleteDone", {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        on_complete_done(bufnr)
+      end,
+    })
+  end
+  if opts.inline and vim.lsp.inline_completion and vim.lsp.inline_completion.enable then
+    -- 0.12+: ghost text; accepting it (vim.lsp.inline_completion.get) runs the item's
+    -- command, i.e. tact.accept.
+    pcall(vim.lsp.inline_completion.enable, true, { bufnr = bufnr })
+    vim.keymap.set("i", "<M-CR>", function()
+      if not vim.lsp.inline_completion.get() then
+        return "<M-CR>"
+      end
+    end, { buffer = bufnr, expr = true, desc = "tact: accept the inline suggestion" })
+  end
+  if opts.on_attach then
+    opts.on_attach(client, bufnr)
+  end
+end
+
+local function client_config(bufnr, opts)
+  local settings = opts.settings or {}
+  return {
+    name = "tact",
+    cmd = opts.cmd or default_cmd(),
+    root_dir = find_root(bufnr, opts.root_markers),
+    init_options = settings,
+    settings = { tact = settings },
+    on_init = function(client)
+      -- 0.11 pushes `settings` itself after initialize; older versions do not.
+      if not has("0.11") then
+        notify(client, "workspace/didChangeConfiguration", { settings = { tact = settings } })
+      end
+    end,
+    on_attach = function(client, b)
+      on_attach(client, b, opts)
+    end,
+  }
+end
+
+local legacy_client_id = nil
+
+local function start(bufnr, opts)
+  local config = client_config(bufnr, opts)
+  if vim.lsp.start then
+    return vim.lsp.start(config, { bufnr = bufnr })
+  end
+  -- 0.7: one client for all buffers, attached per buffer.
+  if not legacy_client_id or vim.lsp.client_is_stopped(legacy_client_id) then
+    legacy_client_id = vim.lsp.start_client(config)
+  end
+  if legacy_client_id then
+    vim.lsp.buf_attach_client(bufnr, legacy_client_id)
+  end
+  return legacy_client_id
+end
+
+--- Start tact for buffers of the configured file types.
+function M.setup(user)
+  local opts = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), user or {})
+  M.options = opts
+  local group = vim.api.nvim_create_augroup("tact", { clear = true })
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = opts.filetypes,
+    callback = function(args)
+      start(args.buf, opts)
+    end,
+  })
+  -- Buffers already open when setup() runs.
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(b) and vim.tbl_contains(opts.filetypes, vim.bo[b].filetype) then
+      start(b, opts)
+    end
+  end
+  vim.api.nvim_create_user_command("TactStatus", function()
+    for _, c in ipairs(tact_clients(0)) do
+      local function show(err, result)
+        vim.notify(err and ("tact: " .. vim.inspect(err)) or vim.inspect(result))
+      end
+      if has("0.11") then
+        c:request("tact/status", {}, show, 0)
+      else
+        c.request("tact/status", {}, show, 0)
+      end
+    end
+  end, { desc = "tact: show the server status" })
+  vim.api.nvim_create_user_command("TactTrain", function()
+    for _, c in ipairs(tact_clients(0)) do
+      request(c, "workspace/executeCommand", { command = "tact.trainModel", arguments = {} }, 0)
+    end
+  end, { desc = "tact: train the acceptance model now" })
+  return M
+end
+
+--- Number of tact clients attached to a buffer (for scripts and tests).
+function M.attached(bufnr)
+  return #tact_clients(bufnr or 0)
+end
+
+_G.tact = M
+return M
