@@ -375,15 +375,18 @@ def tokenize_with_lines(
     *,
     indent: str | None = None,
     line_offset: int = 0,
+    tree: tree_sitter.Tree | None = None,
 ) -> tuple[list[str], list[int], str]:
     """Tokens, the line each token belongs to, and the indentation current at the end.
 
     ``indent`` is the indentation current before the text (for fragments); None means
     the text starts at a line start and its first line's indentation becomes current.
-    A newline token belongs to the line it leads into.
+    A newline token belongs to the line it leads into. ``tree``: the text's parse tree
+    when the caller already has it.
     """
     data = _to_bytes(text)
-    tree = parse(data, language)
+    if tree is None:
+        tree = parse(data, language)
     tokens: list[str] = []
     lines: list[int] = []
     line = line_offset

@@ -1,0 +1,476 @@
+"""The embedded completion engine: a token n-gram model of the workspace's own code.
+
+How it predicts: per language, one n-gram model counts every indexed file and every
+open document (``NgramCounts``); each open document also has its own small model (a
+cache: code repeats itself within a file far more than across files). The next-token
+probability mixes the two, the local one weighted by how much evidence it has for the
+current context. A suggestion is the greedy most-probable token sequence from the
+cursor to the end of the line, or a few lines when the line opens a block (ends in
+":", "{", "(" ...); it stops where the model stops being sure.
+
+How it updates as files change: ``update_document`` diffs the new text against the last
+version, re-tokenises only the changed lines and subtracts/adds the n-grams that
+overlap them (``documents.Document.update``), so a keystroke costs about a millisecond
+even in a 5,000-line file; ``complete`` tokenises only a bounded window of lines before
+the cursor. One lock guards the counts: ``complete`` may run in a worker thread while
+updates arrive from another.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from tact.models import syntax
+from tact.models.engine.documents import Document
+from tact.models.engine.ngram import BOS, NgramCounts, Table, probability
+from tact.models.engine.provider import Candidate, CompletionRequest
+
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "node_modules",
+        "__pycache__",
+        "target",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+        "dist",
+        "build",
+    }
+)
+_BLOCK_OPENERS = (":", "{", "(", "[", "=>")
+_IN_TEXT_NODES = frozenset(
+    {
+        "comment",
+        "line_comment",
+        "block_comment",
+        "string_content",
+        "string_fragment",
+        "escape_sequence",
+    }
+)
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+
+
+def model_key(language: str) -> str:
+    """TSX shares TypeScript's statistics: the code around the JSX is the same."""
+    return "typescript" if language == "tsx" else language
+
+
+def document_key(uri: str) -> str:
+    """One key per file whether it came from disk (a path) or the editor (a file URI)."""
+    if uri.startswith("file:"):
+        return os.path.normpath(unquote(urlparse(uri).path))
+    if uri.startswith("/") or (len(uri) > 2 and uri[1] == ":"):
+        return os.path.normpath(uri)
+    return uri
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Knobs of the search; defaults chosen on held-out library code (see report)."""
+
+    discount: float = 0.75
+    local_strength: float = 3.0  # pseudo-count: local weight = n / (n + strength)
+    min_first_prob: float = 0.30  # decline when the first token is less likely than this
+    min_next_prob: float = 0.25  # stop extending where a token is less likely than this
+    max_tokens: int = 48
+    max_chars: int = 240
+    window_lines: int = 12  # lines before the cursor tokenised per request
+    window_chars: int = 1500
+
+
+class EmbeddedProvider:
+    """Statistical completion engine implementing ``CompletionProvider``."""
+
+    name = "embedded"
+
+    def __init__(
+        self,
+        max_order: int = 6,
+        local_order: int = 6,
+        settings: EngineSettings | None = None,
+        max_index_bytes: int = 40_000_000,
+        max_file_bytes: int = 1_000_000,
+    ) -> None:
+        self.order = max_order
+        self.local_order = min(local_order, max_order)
+        self.settings = settings or EngineSettings()
+        self.max_index_bytes = max_index_bytes
+        self.max_file_bytes = max_file_bytes
+        self._lock = threading.RLock()
+        self._models: dict[str, NgramCounts] = {}
+        self._docs: dict[str, Document] = {}  # every counted document, by key
+        self._local: dict[str, NgramCounts] = {}  # open documents' own models
+        self._indexed_bytes = 0
+
+    # ------------------------------------------------------------------ learning
+
+    def _model(self, language: str) -> NgramCounts:
+        key = model_key(language)
+        model = self._models.get(key)
+        if model is None:
+            model = self._models[key] = NgramCounts(self.order)
+        return model
+
+    def _counters(self, key: str, language: str) -> list:
+        counters = [self._model(language).update]
+        local = self._local.get(key)
+        if local is not None:
+            counters.append(local.update)
+        return counters
+
+    def update_document(self, uri: str, language: str, text: str) -> None:
+        """Learn an open document's current text (cheap on every keystroke: only the
+        changed lines are recounted). An unsupported language forgets the document."""
+        lang = syntax.language_for(language, uri)
+        key = document_key(uri)
+        with self._lock:
+            doc = self._docs.get(key)
+            if lang is None:
+                if doc is not None:
+                    self._forget(key)
+                return
+            if doc is not None and model_key(doc.language) != model_key(lang):
+                self._forget(key)
+                doc = None
+            if key not in self._local:
+                # First edit of a document: it becomes open, with its own cache model.
+                if doc is not None:
+                    doc.remove(self._counters(key, doc.language))
+                self._local[key] = NgramCounts(self.local_order)
+            if doc is None:
+                doc = self._docs[key] = Document(key, lang, self.order)
+            doc.language = lang
+            doc.update(text, self._counters(key, lang))
+
+    def remove_document(self, uri: str) -> None:
+        """Forget a document entirely (its counts leave the language model too)."""
+        with self._lock:
+            self._forget(document_key(uri))
+
+    def _forget(self, key: str) -> None:
+        doc = self._docs.pop(key, None)
+        if doc is not None:
+            doc.remove(self._counters(key, doc.language))
+        self._local.pop(key, None)
+
+    def index_paths(self, paths: Iterable[Path], languages: Iterable[str] | None = None) -> int:
+        """Learn from files on disk (folders are walked, skipping VCS, virtualenv,
+        build and dependency folders). Returns how many files were indexed.
+
+        Files already open in the editor are left to ``update_document``. Indexing
+        stops at ``max_index_bytes`` in total so a huge tree cannot exhaust memory.
+        """
+        wanted = {model_key(x) for x in languages} if languages is not None else None
+        count = 0
+        for path in _walk(paths):
+            lang = syntax.language_for(None, str(path))
+            if lang is None or (wanted is not None and model_key(lang) not in wanted):
+                continue
+            try:
+                size = path.stat().st_size
+                if size > self.max_file_bytes:
+                    continue
+                if self._indexed_bytes + size > self.max_index_bytes:
+                    break
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            key = document_key(str(path))
+            with self._lock:
+                if key in self._local:
+                    continue
+                doc = self._docs.get(key)
+                if doc is None:
+                    doc = self._docs[key] = Document(key, lang, self.order)
+                doc.replace_all(text, self._counters(key, lang))
+                self._indexed_bytes += size
+            count += 1
+        # Millions of long-lived count objects would make every full garbage collection
+        # (a 20+ ms pause, i.e. a latency spike in some later request) walk them all:
+        # move what exists now out of the collector's sight.
+        gc.freeze()
+        return count
+
+    # ------------------------------------------------------------------ scoring
+
+    def score_text(self, text: str, language: str) -> float:
+        """Mean natural-log probability per token of a snippet under the language model
+        (higher = more like the workspace's code). -inf for an unsupported language,
+        0.0 for text without tokens."""
+        lang = syntax.language_for(language)
+        if lang is None:
+            return float("-inf")
+        tokens = syntax.tokenize(text, lang)
+        if not tokens:
+            return 0.0
+        with self._lock:
+            model = self._models.get(model_key(lang))
+            if model is None:
+                model = NgramCounts(self.order)
+            base = 1.0 / (model.vocabulary_size() + 2)
+            seq = [BOS] * (self.order - 1) + tokens
+            total = 0.0
+            for i in range(self.order - 1, len(seq)):
+                chain = model.chain(seq[i - self.order + 1 : i])
+                p = probability(chain, seq[i], self.settings.discount, base)
+                total += math.log(max(p, 1e-12))
+        return total / len(tokens)
+
+    # ------------------------------------------------------------------ completion
+
+    def complete(self, request: CompletionRequest, max_candidates: int = 1) -> list[Candidate]:
+        """Best continuations first; [] when unsupported, inside a comment or string,
+        in the middle of a line's text, or when the model is not confident."""
+        lang = syntax.language_for(request.language, request.uri)
+        if lang is None or max_candidates < 1:
+            return []
+        line_suffix = request.suffix.split("\n", 1)[0]
+        closing = line_suffix.strip()
+        if closing and any(ch not in ")]}'\";:, " for ch in closing):
+            return []  # mid-line insertion: not this engine's job
+        ctx = _Context.build(request.prefix, lang, self.settings)
+        if ctx is None:
+            return []
+        with self._lock:
+            model = self._models.get(model_key(lang))
+            if model is None or not len(model):
+                return []
+            local = self._local.get(document_key(request.uri))
+            search = _Search(self, model, local, ctx, request.max_lines, closing)
+            return search.run(max_candidates)
+
+
+def _walk(paths: Iterable[Path]) -> Iterable[Path]:
+    for root in paths:
+        root = Path(root)
+        if root.is_file():
+            yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
+            )
+            for name in sorted(filenames):
+                yield Path(dirpath) / name
+
+
+@dataclass(slots=True)
+class _Context:
+    """What the search needs from the text before the cursor."""
+
+    tokens: list[str]  # complete tokens before the cursor (last few)
+    partial: str  # typed start of the next token (its leading spaces included)
+    indent: str  # indentation current at the cursor
+    language: str
+
+    @staticmethod
+    def build(prefix: str, language: str, settings: EngineSettings) -> _Context | None:
+        pos = len(prefix)
+        for _ in range(settings.window_lines):
+            pos = prefix.rfind("\n", 0, pos)
+            if pos < 0:
+                break
+        start = 0 if pos < 0 else pos + 1
+        if len(prefix) - start > settings.window_chars:
+            cut = prefix.find("\n", len(prefix) - settings.window_chars)
+            start = cut + 1 if cut >= 0 else len(prefix) - settings.window_chars
+        window = prefix[start:]
+        tree = syntax.parse(window, language)
+        end = tree.root_node.end_byte
+        if end and syntax.node_type_at(tree, end) in _IN_TEXT_NODES:
+            return None
+        tokens, _, indent = syntax.tokenize_with_lines(window, language, tree=tree)
+        if tokens and start > 0 and not tokens[0].startswith("\n"):
+            # The window's first line: its indentation is not a spacing habit.
+            first = tokens[0].lstrip(" \t")
+            tokens = ([first] if first else []) + tokens[1:]
+        if start == 0:
+            tokens = [BOS] * 8 + tokens
+        partial = ""
+        if tokens:
+            last = tokens[-1]
+            if last.startswith("\n"):
+                if window.endswith("\n"):
+                    # Column 0 of a fresh line: the model picks the indentation too,
+                    # relative to the last line with code.
+                    tokens.pop()
+                    partial = "\n"
+                    indent = _last_code_indent(window)
+            elif not last.strip():
+                partial = tokens.pop()  # spaces typed after the last token
+            elif last[-1] in _WORD_CHARS:
+                partial = tokens.pop()  # a word being typed (or just finished)
+        return _Context(tokens=tokens, partial=partial, indent=indent, language=language)
+
+
+class _Search:
+    """Greedy decoding with a stop rule, from the cursor to the line's (or block's) end."""
+
+    def __init__(
+        self,
+        engine: EmbeddedProvider,
+        model: NgramCounts,
+        local: NgramCounts | None,
+        ctx: _Context,
+        max_lines: int,
+        closing: str,
+    ) -> None:
+        self.s = engine.settings
+        self.order = engine.order
+        self.model = model
+        self.local = local if local is not None and len(local) else None
+        self.ctx = ctx
+        self.max_lines = max(1, max_lines)
+        self.closing = closing
+        self.base = 1.0 / (model.vocabulary_size() + 2)
+
+    def _distribution(self, history: list[str], prefix: str) -> list[tuple[float, str]]:
+        """Candidate next tokens with mixed probabilities, best first."""
+        n = self.order - 1
+        context = history[-n:] if n else []
+        gchain = self.model.chain(context)
+        lchain = self.local.chain(context) if self.local is not None else []
+        names: dict[str, None] = {}
+        for chain in (lchain, gchain):
+            for table in chain[-2:][::-1]:
+                for tok in _nominate(table, prefix):
+                    names[tok] = None
+        if not names:
+            return []
+        d = self.s.discount
+        lam = 0.0
+        if lchain and len(lchain) > 1:
+            depth_bonus = len(lchain) / max(len(gchain), 1)
+            evidence = lchain[-1].total
+            lam = evidence / (evidence + self.s.local_strength) * min(1.0, depth_bonus)
+        out: list[tuple[float, str]] = []
+        for tok in names:
+            p = probability(gchain, tok, d, self.base)
+            if lam:
+                p = (1.0 - lam) * p + lam * probability(lchain, tok, d, self.base)
+            out.append((p, tok))
+        if prefix:
+            # Renormalise over the tokens consistent with what is typed.
+            total = sum(p for p, _ in out)
+            out = [(p / total, t) for p, t in out] if total > 0 else out
+        out.sort(reverse=True)
+        return out
+
+    def run(self, max_candidates: int) -> list[Candidate]:
+        history = list(self.ctx.tokens)
+        first = self._distribution(history, self.ctx.partial)
+        results: list[Candidate] = []
+        for p, tok in first[:max_candidates]:
+            if p < self.s.min_first_prob:
+                break
+            cand = self._extend(history, tok, p)
+            if cand is not None:
+                results.append(cand)
+        return results
+
+    def _extend(self, history: list[str], tok: str, p: float) -> Candidate | None:
+        s = self.s
+        hist = [*history, tok]
+        out = [tok]
+        logps = [math.log(p)]
+        lines = 1
+        multiline = False
+        at_boundary = False  # stopped right before a newline: the last line is whole
+        if tok.startswith("\n") and self.ctx.partial != "\n":
+            # The line is done and a block opens: suggest the block's first lines.
+            if not self._opens_block(history) or self.max_lines < 2 or tok[:2] in ("\n<", "\n_"):
+                return None
+            multiline, lines = True, 2
+        elif tok.startswith("\n_"):
+            return None
+        chars = len(tok)
+        while len(out) < s.max_tokens and chars < s.max_chars:
+            dist = self._distribution(hist, "")
+            if not dist:
+                break
+            p, nxt = dist[0]
+            if p < s.min_next_prob:
+                break
+            if self.closing and nxt.strip() and self.closing.startswith(nxt.strip()):
+                at_boundary = True
+                break  # the editor already has this closing text after the cursor
+            if nxt.startswith("\n"):
+                at_boundary = True
+                block_end = nxt[:2] in ("\n<", "\n_") or lines >= self.max_lines
+                if multiline:
+                    if block_end:
+                        break
+                elif (
+                    self._opens_block(hist)
+                    and self.max_lines >= 2
+                    and not self.closing
+                    and nxt[:2] not in ("\n<", "\n_")
+                ):
+                    multiline = True
+                else:
+                    break
+                lines += 1
+                at_boundary = False
+            out.append(nxt)
+            hist.append(nxt)
+            logps.append(math.log(p))
+            chars += len(nxt)
+        if multiline and not at_boundary:
+            # Stopped mid-line: keep whole lines only, half a line is a worse guess.
+            last_nl = max(i for i, t in enumerate(out) if t.startswith("\n"))
+            out, logps = out[:last_nl], logps[:last_nl]
+        if not out:
+            return None
+        text = syntax.detokenize(out, indent=self.ctx.indent)
+        if self.ctx.partial:
+            text = text[len(self.ctx.partial) :]
+        if not text.strip():
+            return None
+        logprob = sum(logps)
+        return Candidate(
+            text=text,
+            score=logprob / len(out),
+            logprob=logprob,
+            num_tokens=len(out),
+            provider="embedded",
+        )
+
+    @staticmethod
+    def _opens_block(history: list[str]) -> bool:
+        for tok in reversed(history):
+            if tok.startswith("\n") or tok == BOS:
+                return False
+            t = tok.strip()
+            if t:
+                return t.endswith(_BLOCK_OPENERS)
+        return False
+
+
+def _last_code_indent(window: str) -> str:
+    for line in reversed(window.split("\n")):
+        if line.strip():
+            return line[: len(line) - len(line.lstrip(" \t"))]
+    return ""
+
+
+def _nominate(table: Table, prefix: str) -> list[str]:
+    """A table's likely next tokens, or all that extend the typed prefix."""
+    if not prefix:
+        return table.best()
+    if len(table.counts) > 4000:
+        return [t for t in table.best(64) if t.startswith(prefix)]
+    return [t for t in table.counts if t.startswith(prefix)]

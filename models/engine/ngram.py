@@ -1,0 +1,116 @@
+"""Token n-gram counts with interpolated absolute discounting.
+
+Why this model: it is exact to update (add or subtract the n-grams of a changed region
+of a file as it is edited), needs no training pass, and answers "what comes next" with a
+handful of dict lookups, so suggestions stay in the low milliseconds in pure Python.
+
+Counts are raw (not Kneser-Ney continuation counts) at every order, which keeps
+subtraction exact; the discount is interpolated with the next shorter context:
+
+    P(w | h) = (max(c(h, w) - D, 0) + D * T(h) * P(w | h')) / c(h)
+
+where T(h) is the number of distinct tokens seen after h and h' drops h's oldest token.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+BOS = "\x02"  # padding before the first token of a file (never a real token)
+
+# Candidate lists of big tables (e.g. the unigram table) are cached and allowed to go
+# stale between edits: they only nominate candidates, probabilities use live counts.
+_STALE_OK = 64
+_TOP = 8
+
+
+class Table:
+    """Counts of the tokens that followed one context."""
+
+    __slots__ = ("counts", "top", "total")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.counts: dict[str, int] = {}
+        self.top: list[str] | None = None
+
+    def best(self, k: int = _TOP) -> list[str]:
+        """The k most frequent next tokens (cached)."""
+        if self.top is None:
+            items = self.counts
+            if len(items) <= k:
+                self.top = sorted(items, key=items.__getitem__, reverse=True)
+            else:
+                self.top = heapq.nlargest(k, items, key=items.__getitem__)
+        return self.top
+
+
+class NgramCounts:
+    """All n-gram counts of one model (one language, or one open document)."""
+
+    def __init__(self, order: int) -> None:
+        if order < 1:
+            raise ValueError("order must be >= 1")
+        self.order = order
+        self.tables: dict[tuple[str, ...], Table] = {}
+
+    def __len__(self) -> int:
+        table = self.tables.get(())
+        return table.total if table else 0
+
+    def vocabulary_size(self) -> int:
+        table = self.tables.get(())
+        return len(table.counts) if table else 0
+
+    def update(self, seq: Sequence[str], start: int, delta: int) -> None:
+        """Add (delta=+1) or remove (delta=-1) the n-grams ending at seq[start:].
+
+        seq[:start] is context only (pad with BOS at the start of a file).
+        """
+        tables = self.tables
+        order = self.order
+        for i in range(max(start, 0), len(seq)):
+            w = seq[i]
+            for k in range(min(order, i + 1)):
+                ctx = tuple(seq[i - k : i]) if k else ()
+                table = tables.get(ctx)
+                if table is None:
+                    if delta < 0:
+                        continue
+                    table = tables[ctx] = Table()
+                counts = table.counts
+                c = counts.get(w, 0) + delta
+                if c > 0:
+                    if w not in counts and len(counts) >= _STALE_OK:
+                        table.top = None  # a new type may deserve a place
+                    counts[w] = c
+                else:
+                    counts.pop(w, None)
+                table.total += delta
+                if len(counts) < _STALE_OK:
+                    table.top = None
+                if table.total <= 0:
+                    del tables[ctx]
+
+    def chain(self, context: Sequence[str]) -> list[Table]:
+        """Tables for the context's suffixes, shortest (unigram) first, as deep as seen."""
+        tables = self.tables
+        out: list[Table] = []
+        n = len(context)
+        for k in range(min(self.order, n + 1)):
+            table = tables.get(tuple(context[n - k :]) if k else ())
+            if table is None:
+                break
+            out.append(table)
+        return out
+
+
+def probability(chain: list[Table], w: str, discount: float, base: float) -> float:
+    """Interpolated probability of w given the tables from ``NgramCounts.chain``."""
+    p = base
+    for table in chain:
+        c = table.counts.get(w, 0)
+        counts_len = len(table.counts)
+        p = ((c - discount if c > discount else 0.0) + discount * counts_len * p) / table.total
+    return p
