@@ -13,4 +13,9 @@ export default tseslint.config(
             eqeqeq: 'error',
         },
     },
+    {
+        // The e2e driver runs under Node but passes callbacks into the browser page.
+        files: ['e2e/**'],
+        languageOptions: { globals: { document: 'readonly' } },
+    },
 );

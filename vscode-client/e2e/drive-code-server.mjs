@@ -1,0 +1,154 @@
+// Drives a real VS Code (code-server in headless Debian Chromium) the way a person would:
+// opens a file, types, waits for tact's ghost text, screenshots it, accepts it with Tab,
+// then opens a file with a syntax error and asks for quick fixes (Ctrl+.).
+//
+// Run by tests/editors/test_vscode_e2e.py, which starts code-server and checks the
+// telemetry store afterwards. Usage:
+//   node e2e/drive-code-server.mjs '<json config>'
+// config: {url, completionFile, typeText, fixFile, fixLine, screenshot, artifactsDir,
+//          timeoutMs}
+// Prints one JSON line: {ok, ghostText, lineAfterAccept, quickFixes, lightbulb, steps}.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const cfg = JSON.parse(process.argv[2]);
+const timeout = cfg.timeoutMs ?? 60000;
+const steps = [];
+const t0 = Date.now();
+const step = (name) => steps.push({ name, ms: Date.now() - t0 });
+
+mkdirSync(cfg.artifactsDir, { recursive: true });
+
+const browser = await chromium.launch({
+    executablePath: cfg.chromium ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const result = { ok: false, ghostText: null, lineAfterAccept: null, quickFixes: [], lightbulb: false, steps };
+
+async function shot(page, name) {
+    try {
+        await page.screenshot({ path: join(cfg.artifactsDir, name) });
+    } catch {
+        // best effort: a failed screenshot must not hide the real failure
+    }
+}
+
+async function openFile(page, name) {
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout });
+    await input.fill(name);
+    // Wait for the file to be listed before accepting, or Enter opens nothing.
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout });
+    await page.keyboard.press('Enter');
+    await page.locator(`.tab[data-resource-name="${name}"], .tab:has-text("${name}")`).first()
+        .waitFor({ timeout });
+    await page.locator('.monaco-editor textarea').first().waitFor({ timeout });
+    await page.waitForTimeout(500);
+}
+
+/** Text of the editor line that contains `needle` (rendered lines, nbsp -> space). */
+async function lineContaining(page, needle) {
+    const lines = await page.locator('.monaco-editor .view-lines .view-line').allInnerTexts();
+    const norm = lines.map((l) => l.replace(/\u00a0/g, ' '));
+    return norm.find((l) => l.includes(needle)) ?? null;
+}
+
+try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(timeout);
+    await page.goto(cfg.url, { waitUntil: 'domcontentloaded', timeout });
+    await page.locator('.monaco-workbench').waitFor({ timeout });
+    step('workbench loaded');
+
+    await openFile(page, cfg.completionFile);
+    step('file opened');
+
+    // The extension is up when its status bar item stops showing the warning icon
+    // (it shows one until `tact/status` answers).
+    const status = page.locator('.statusbar-item', { hasText: 'tact' }).first();
+    await status.waitFor({ timeout });
+    await page.waitForFunction(() => {
+        const items = [...document.querySelectorAll('.statusbar-item')]
+            .filter((e) => e.textContent?.includes('tact'));
+        return items.some((e) => !e.querySelector('.codicon-warning'));
+    }, null, { timeout });
+    result.statusText = (await status.innerText()).trim();
+    step('server ready');
+
+    // Click into the editor, go to the end, type like a person.
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    // Auto-indent after a block may leave spaces: clear the line first.
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type(cfg.typeText, { delay: 60 });
+    step('typed');
+
+    const ghost = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').first();
+    try {
+        await ghost.waitFor({ state: 'visible', timeout: 15000 });
+    } catch {
+        // Typing pauses decide when VS Code asks; ask explicitly (tact.triggerSuggestion).
+        await page.keyboard.press('Alt+Backslash');
+        await ghost.waitFor({ state: 'visible', timeout });
+    }
+    const ghostTexts = await page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text')
+        .allInnerTexts();
+    result.ghostText = ghostTexts.join('').replace(/\u00a0/g, ' ');
+    step('ghost text shown');
+    await shot(page, cfg.screenshot);
+    // Let the show event reach the server before accepting.
+    await page.waitForTimeout(1000);
+
+    await page.keyboard.press('Tab');
+    await ghost.waitFor({ state: 'hidden', timeout });
+    await page.waitForTimeout(500);
+    result.lineAfterAccept = await lineContaining(page, cfg.typeText.trim());
+    step('accepted with Tab');
+    await page.keyboard.press('Control+S');
+    await shot(page, 'vscode-after-accept.png');
+
+    // Quick fix for a syntax error.
+    await openFile(page, cfg.fixFile);
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 1; i < cfg.fixLine; i += 1) {
+        await page.keyboard.press('ArrowDown');
+    }
+    await page.keyboard.press('End');
+    // Diagnostics arrive asynchronously after didOpen: wait for the squiggle.
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout });
+    step('syntax error diagnosed');
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline && result.quickFixes.length === 0) {
+        await page.keyboard.press('Control+Period');
+        const menu = page.locator('.action-widget .monaco-list-row');
+        try {
+            await menu.first().waitFor({ state: 'visible', timeout: 5000 });
+            result.quickFixes = (await menu.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+        } catch {
+            await page.keyboard.press('Escape');
+            await page.waitForTimeout(1000);
+        }
+    }
+    result.lightbulb = await page.locator('.lightBulbWidget, .codicon-light-bulb, .codicon-lightbulb-autofix')
+        .count() > 0;
+    await shot(page, 'vscode-quick-fix.png');
+    step('quick fixes listed');
+    await page.keyboard.press('Escape');
+    result.ok = true;
+} catch (err) {
+    result.error = String(err?.stack ?? err);
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    if (pages[0]) {
+        await shot(pages[0], 'vscode-failure.png');
+    }
+} finally {
+    await browser.close();
+}
+console.log(JSON.stringify(result));
