@@ -134,13 +134,14 @@ class AsyncRecorder:
         """
         if self._closed:
             return self.pending == 0
+        lost_before = self.errors + self.dropped
         self._closed = True
         atexit.unregister(self.close)
         self._deadline = time.monotonic() + (math.inf if timeout is None else timeout)
         self._queue.put(_STOP)  # blocks only if the queue is full; the writer drains it
         self._wake.set()
         self._thread.join(None if timeout is None else timeout + self.lock_timeout + 1.0)
-        return self.pending == 0 and self.errors == 0
+        return self.pending == 0 and self.errors + self.dropped == lost_before
 
     def __enter__(self) -> AsyncRecorder:
         return self
