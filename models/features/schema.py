@@ -141,12 +141,17 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
 )
 
 
-def _transform(value: float, transform: str) -> float:
-    if transform == "log1p":
-        return math.log1p(value) if value > 0.0 else 0.0
-    if transform == "slog":
-        return math.copysign(math.log1p(abs(value)), value)
-    return value
+def _as_float(value: object, default: float) -> float:
+    """A feature value as a finite float (``default`` for missing, invalid or text)."""
+    if value is None or isinstance(value, str):
+        return default
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    if x != x or x == math.inf or x == -math.inf:
+        return default
+    return x
 
 
 @dataclass(frozen=True)
@@ -203,49 +208,73 @@ class FeatureSchema:
             for spec in self.specs_for(stage):
                 index = None
                 if spec.kind == "cat":
-                    index = {v: i for i, v in enumerate(spec.vocab)}
+                    index = {v: col + i for i, v in enumerate(spec.vocab)}
+                    index[""] = col + len(spec.vocab)  # the "other" column
                 plan.append((col, spec, index))
                 col += len(spec.columns)
             self._plans[stage] = plan
         return plan
 
+    def width(self, stage: int) -> int:
+        """Number of vector columns for ``stage``."""
+        col, spec, _ = self._plan(stage)[-1]
+        return col + len(spec.columns)
+
     def vectorize(self, features: Mapping[str, object], stage: int) -> np.ndarray:
-        """One feature dict -> a float32 vector of ``len(self.columns(stage))``."""
-        plan = self._plan(stage)
-        out = np.zeros(len(self.columns(stage)), dtype=np.float32)
-        self._fill(out, features, plan)
-        return out
+        """One feature dict -> a float32 vector of ``self.width(stage)`` columns.
 
-    def vectorize_many(self, rows: Iterable[Mapping[str, object]], stage: int) -> np.ndarray:
-        """Many feature dicts -> a float32 matrix (one row each)."""
-        rows = list(rows)
+        Built as a Python list and converted once: per-element numpy writes would
+        cost more than the model itself (this runs on every request).
+        """
         plan = self._plan(stage)
-        out = np.zeros((len(rows), len(self.columns(stage))), dtype=np.float32)
-        for i, row in enumerate(rows):
-            self._fill(out[i], row, plan)
-        return out
-
-    @staticmethod
-    def _fill(
-        out: np.ndarray,
-        features: Mapping[str, object],
-        plan: list[tuple[int, FeatureSpec, dict[str, int] | None]],
-    ) -> None:
+        out = [0.0] * self.width(stage)
         get = features.get
         for col, spec, index in plan:
             value = get(spec.name)
             if index is not None:
-                if value is None:
-                    value = ""
-                out[col + index.get(str(value), len(index))] = 1.0
+                out[index.get(value, index[""]) if isinstance(value, str) else index[""]] = 1.0
+                continue
+            if value is None or isinstance(value, str):
+                x = spec.default
             else:
-                if value is None or isinstance(value, str):
-                    x = spec.default
-                else:
+                try:
                     x = float(value)  # type: ignore[arg-type]
-                    if x != x or x in (math.inf, -math.inf):
-                        x = spec.default
-                out[col] = _transform(x, spec.transform)
+                except (TypeError, ValueError):
+                    x = spec.default
+                if x != x or x == math.inf or x == -math.inf:
+                    x = spec.default
+            t = spec.transform
+            if t == "log1p":
+                x = math.log1p(x) if x > 0.0 else 0.0
+            elif t == "slog":
+                x = math.copysign(math.log1p(abs(x)), x)
+            out[col] = x
+        return np.asarray(out, dtype=np.float32)
+
+    def vectorize_many(self, rows: Iterable[Mapping[str, object]], stage: int) -> np.ndarray:
+        """Many feature dicts -> a float32 matrix (one row each), column by column
+        with numpy transforms; the same values as :meth:`vectorize`."""
+        rows = list(rows)
+        plan = self._plan(stage)
+        out = np.zeros((len(rows), self.width(stage)), dtype=np.float32)
+        if not rows:
+            return out
+        r = np.arange(len(rows))
+        for col, spec, index in plan:
+            name = spec.name
+            values = [row.get(name) for row in rows]
+            if index is not None:
+                other = index[""]
+                cols = [index.get(v, other) if isinstance(v, str) else other for v in values]
+                out[r, np.asarray(cols)] = 1.0
+                continue
+            x = np.array([_as_float(v, spec.default) for v in values], dtype=np.float64)
+            if spec.transform == "log1p":
+                x = np.where(x > 0.0, np.log1p(np.maximum(x, 0.0)), 0.0)
+            elif spec.transform == "slog":
+                x = np.copysign(np.log1p(np.abs(x)), x)
+            out[:, col] = x
+        return out
 
     def describe(self) -> dict[str, object]:
         """The schema as stored in a model card."""
