@@ -183,6 +183,22 @@ class AsyncRecorder:
         finally:
             if store is not None:
                 store.close()
+            self._drain_after_stop()
+
+    def _drain_after_stop(self) -> None:
+        """Operations that raced with close() after the stop marker: count them dropped."""
+        late = 0
+        while True:
+            try:
+                if self._queue.get_nowait() is not _STOP:
+                    late += 1
+            except queue.Empty:
+                break
+        if late:
+            with self._cond:
+                self.dropped += late
+                self._done += late
+                self._cond.notify_all()
 
     def _write(self, store: TelemetryStore | None, ops: list[_Op]) -> TelemetryStore | None:
         """Apply ``ops``, waiting out locks; return the (possibly newly opened) store."""

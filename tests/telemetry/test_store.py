@@ -111,7 +111,7 @@ def test_numpy_feature_values_are_stored_as_numbers(store: TelemetryStore) -> No
 
 
 def test_record_many_is_all_or_nothing(store: TelemetryStore) -> None:
-    good = [simple_decision(i) for i in range(3000)]  # more than one encode chunk
+    good = [simple_decision(i) for i in range(3000)]
     bad = simple_decision(99_999, stage="not-a-stage")
     with pytest.raises(TelemetryError, match="invalid decision"):
         store.record_many([*good, bad])
