@@ -1,0 +1,312 @@
+"""Benchmark the self-debug fixer (no LLM, offline).
+
+Three parts, each printing: share of bugs with a validated fix shown, share of shown
+fixes that are right, median time per fix.
+
+- ``humanevalfix``: ``../shared/data/humanevalfix/tasks.jsonl``. The buggy module is
+  ``declaration + buggy_solution``; the fixer sees only *part* of each task's asserts
+  (every other top-level assert of ``check``, as separate pytest-style tests). A shown
+  fix is judged right when it passes ALL of the asserts (the hidden ones included)
+  and agrees with ``canonical_solution`` on inputs generated from the test calls.
+  ``canonical_solution`` is read here only for that judgement, never by the fixer.
+- ``cpython``: ``../shared/data/cpython_syntax/cases.json``: how many get a fix that
+  compiles with a small edit (no reference fix exists; declining is often right).
+- ``breaks``: single-token breaks (delete / insert / replace one token) of correct
+  functions (standard-library files the n-gram prior was NOT trained on, plus the
+  HumanEvalFix buggy solutions, which are syntactically fine): right = the fixed code
+  has the same AST as the original.
+
+Usage: ``python benchmarks/bench_fixes.py [humanevalfix|cpython|breaks|all] [--limit N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import random
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+import tokenize
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+
+
+def _report(name: str, total: int, shown: int, right: int, times: list[float]) -> None:
+    med = statistics.median(times) if times else float("nan")
+    print(f"[{name}] bugs={total} fix shown={shown} ({shown / max(1, total):.1%}) "
+          f"right={right} ({right / max(1, shown):.1%} of shown) "
+          f"median time={med:.2f}s p90={_p90(times):.2f}s")
+
+
+def _p90(xs: list[float]) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(0.9 * len(s)))]
+
+
+# --------------------------------------------------------------------------- breaks
+
+
+def _functions_from(text: str) -> list[str]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    lines = text.split("\n")
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.end_lineno:
+            n = node.end_lineno - node.lineno + 1
+            if 4 <= n <= 40 and not node.decorator_list:
+                src = textwrap.dedent("\n".join(lines[node.lineno - 1 : node.end_lineno]))
+                try:
+                    compile(src, "<f>", "exec")
+                except SyntaxError:
+                    continue
+                out.append(src + "\n")
+    return out
+
+
+def _tokens(src: str) -> list[tokenize.TokenInfo]:
+    skip = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
+            tokenize.COMMENT, tokenize.ENDMARKER, tokenize.ENCODING}
+    return [t for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type not in skip]
+
+
+def _offset(src: str, pos: tuple[int, int]) -> int:
+    lines = src.split("\n")
+    return sum(len(x) + 1 for x in lines[: pos[0] - 1]) + pos[1]
+
+
+def make_breaks(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
+    """(original, broken, kind) triples where ``broken`` does not compile."""
+    from tact.server.fixes.lexer import stdlib_files
+
+    rng = random.Random(seed)
+    funcs: list[str] = []
+    for p in stdlib_files(1):
+        try:
+            funcs.extend(_functions_from(p.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    tasks = DATA / "humanevalfix" / "tasks.jsonl"
+    if tasks.exists():
+        for line in tasks.read_text().splitlines():
+            t = json.loads(line)
+            funcs.append(t["declaration"] + t["buggy_solution"])
+    rng.shuffle(funcs)
+    out = []
+    for src in funcs:
+        if len(out) >= n:
+            break
+        toks = _tokens(src)
+        if len(toks) < 5:
+            continue
+        vocab = sorted({t.string for t in toks if t.type != tokenize.STRING})
+        for _ in range(5):
+            t = rng.choice(toks)
+            a, b = _offset(src, t.start), _offset(src, t.end)
+            kind = rng.choice(["delete", "insert", "replace"])
+            # Keep token boundaries: a new word next to a word gets a space.
+            new = rng.choice(vocab)
+            if kind == "delete":
+                broken = src[:a] + src[b:]
+                new = ""
+            elif kind == "insert":
+                b = a
+                new = new + " "
+            left = src[:a]
+            right = src[b:]
+            if new.strip() and left[-1:].isidentifier() | left[-1:].isdigit() and (
+                    new[:1].isidentifier() or new[:1].isdigit()):
+                new = " " + new
+            if new.strip() and (right[:1].isidentifier() or right[:1].isdigit()) and (
+                    new.rstrip()[-1:].isidentifier() or new.rstrip()[-1:].isdigit()):
+                new = new.rstrip() + " "
+            broken = left + new + right
+            if kind == "delete" and (left[-1:].isalnum() and right[:1].isalnum()):
+                continue  # deleting would merge two words into one token
+            try:
+                compile(broken, "<b>", "exec")
+            except SyntaxError:
+                out.append((src, broken, kind))
+                break
+            except ValueError:
+                continue
+    return out
+
+
+def _same_ast(a: str, b: str) -> bool:
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return False
+
+
+def bench_breaks(limit: int) -> None:
+    from tact.server.fixes.syntax import syntax_fixes
+
+    cases = make_breaks(limit)
+    shown = right = 0
+    times = []
+    by_kind: dict[str, list[int]] = {}
+    for orig, broken, kind in cases:
+        t0 = time.perf_counter()
+        fixes = syntax_fixes(broken)
+        times.append(time.perf_counter() - t0)
+        ok = bool(fixes) and _same_ast(fixes[0].fixed_source, orig)
+        shown += bool(fixes)
+        right += ok
+        by_kind.setdefault(kind, [0, 0])
+        by_kind[kind][0] += 1
+        by_kind[kind][1] += ok
+    _report("single-token breaks", len(cases), shown, right, times)
+    print(f"  repaired to an equivalent AST: {right}/{len(cases)} = {right / max(1, len(cases)):.1%}"
+          " of all breaks; by kind: "
+          + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
+
+
+# --------------------------------------------------------------------------- cpython
+
+
+def bench_cpython(limit: int) -> None:
+    from tact.server.fixes.syntax import syntax_fixes
+
+    cases = json.loads((DATA / "cpython_syntax" / "cases.json").read_text())[:limit]
+    cases = [c for c in cases if c.get("compile_fails_on_3.11")]
+    shown = 0
+    small = 0
+    times = []
+    for c in cases:
+        t0 = time.perf_counter()
+        fixes = syntax_fixes(c["source"])
+        times.append(time.perf_counter() - t0)
+        if fixes:
+            shown += 1
+            small += fixes[0].edit_size <= 8
+    med = statistics.median(times) if times else float("nan")
+    print(f"[cpython_syntax] cases={len(cases)} fix shown (compiles after one small edit)="
+          f"{shown} ({shown / max(1, len(cases)):.1%}), edit<=8 chars: {small}; "
+          f"declined={len(cases) - shown}; median time={med:.3f}s")
+
+
+# --------------------------------------------------------------------------- humanevalfix
+
+
+def split_check(test_src: str, entry: str) -> tuple[list[str], str]:
+    """Turn ``check(candidate)``'s top-level statements into separate test functions.
+
+    Returns (test function sources, the parameter name of ``check``). Non-assert
+    statements before an assert (setup) are repeated in every following test.
+    """
+    tree = ast.parse(test_src)
+    check = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check")
+    param = check.args.args[0].arg
+    prelude: list[str] = []
+    tests = []
+    for stmt in check.body:
+        seg = ast.unparse(stmt)
+        has_assert = any(isinstance(n, ast.Assert) for n in ast.walk(stmt))
+        if not has_assert:
+            prelude.append(seg)
+            continue
+        tests.append("\n".join(prelude + [seg]))
+    return tests, param
+
+
+def _test_file(entry: str, param: str, bodies: list[str], helpers: str) -> str:
+    out = ["import buggy as _buggy_module\nfrom buggy import *\n", helpers, ""]
+    for i, body in enumerate(bodies):
+        out.append(f"def test_{i}():\n    {param} = _buggy_module.{entry}\n"
+                   + textwrap.indent(body, "    ") + "\n")
+    return "\n".join(out)
+
+
+def bench_humanevalfix(limit: int, precision: str, timeout: float, verbose: bool) -> None:
+    from tact.server.fixes.repair import repair_file
+
+    rows = [json.loads(x) for x in (DATA / "humanevalfix" / "tasks.jsonl").read_text().splitlines()]
+    rows = rows[:limit]
+    shown = right = 0
+    times: list[float] = []
+    for row in rows:
+        entry = row["entry_point"]
+        bodies, param = split_check(row["test"], entry)
+        tree = ast.parse(row["test"])
+        helpers = "\n".join(ast.unparse(n) for n in tree.body
+                            if not (isinstance(n, ast.FunctionDef) and n.name == "check")
+                            and not (isinstance(n, ast.Expr)))
+        visible = bodies[::2] if len(bodies) > 1 else bodies
+        buggy = row["declaration"] + row["buggy_solution"]
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp)
+            (d / "buggy.py").write_text(buggy)
+            (d / "test_buggy.py").write_text(_test_file(entry, param, visible, helpers))
+            t0 = time.perf_counter()
+            result = repair_file(d / "buggy.py", [d / "test_buggy.py"], precision=precision,
+                                 timeout=timeout)
+            dt = time.perf_counter() - t0
+        times.append(dt)
+        fix = result.fixes[0] if result.fixes else None
+        ok = False
+        if fix is not None:
+            shown += 1
+            ok = _judge(fix.fixed_source, row, bodies, param, helpers, timeout)
+            right += ok
+        if verbose:
+            status = "none" if fix is None else ("RIGHT" if ok else "WRONG")
+            print(f"{row['task_id']:>12} {row['bug_type']:<16} {status:<5} {dt:5.2f}s "
+                  + (fix.operator if fix else result.note), flush=True)
+    _report(f"humanevalfix precision={precision}", len(rows), shown, right, times)
+
+
+def _judge(fixed: str, row: dict, bodies: list[str], param: str, helpers: str,
+           timeout: float) -> bool:
+    """Right = passes every assert of ``check`` (hidden ones included) in a subprocess."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "buggy.py").write_text(fixed)
+        script = _test_file(row["entry_point"], param, bodies, helpers)
+        script += "\n\nif __name__ == '__main__':\n"
+        for i in range(len(bodies)):
+            script += f"    test_{i}()\n"
+        script += "    print('ALL-PASSED')\n"
+        (d / "judge.py").write_text(script)
+        try:
+            r = subprocess.run([sys.executable, "-s", "-E", "judge.py"], cwd=d, capture_output=True,
+                               text=True, timeout=max(10.0, timeout * 3))
+        except subprocess.TimeoutExpired:
+            return False
+        return "ALL-PASSED" in r.stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("part", nargs="?", default="all",
+                    choices=["all", "humanevalfix", "cpython", "breaks"])
+    ap.add_argument("--limit", type=int, default=10**6)
+    ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
+    ap.add_argument("--precision", default="standard", choices=["lenient", "standard", "strict"])
+    ap.add_argument("--timeout", type=float, default=2.0)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    if args.part in ("all", "breaks"):
+        bench_breaks(min(args.limit, args.breaks))
+    if args.part in ("all", "cpython"):
+        bench_cpython(args.limit)
+    if args.part in ("all", "humanevalfix"):
+        bench_humanevalfix(args.limit, args.precision, args.timeout, args.verbose)
+
+
+if __name__ == "__main__":
+    main()
