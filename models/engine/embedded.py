@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from tact.models import syntax
-from tact.models.engine.documents import Document
+from tact.models.engine.documents import Document, flat_with_padding, segment_text
 from tact.models.engine.ngram import BOS, NgramCounts, Table, probability
 from tact.models.engine.provider import Candidate, CompletionRequest
 
@@ -50,6 +50,7 @@ _SKIP_DIRS = frozenset(
         "build",
     }
 )
+_INDEX_CHUNK = 4096  # tokens counted per lock hold while indexing
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>")
 _IN_TEXT_NODES = frozenset(
     {
@@ -90,6 +91,8 @@ class EngineSettings:
     max_chars: int = 240
     window_lines: int = 12  # lines before the cursor tokenised per request
     window_chars: int = 1500
+    whole_lines: bool = False  # decline unless the suggestion reaches the line's end
+    min_line_prob: float = 0.0  # decline when the first line's joint probability is lower
 
 
 class EmbeddedProvider:
@@ -106,7 +109,9 @@ class EmbeddedProvider:
         max_file_bytes: int = 1_000_000,
     ) -> None:
         self.order = max_order
-        self.local_order = min(local_order, max_order)
+        self.local_order = local_order
+        # Documents pad and slice with the longer of the two orders.
+        self.doc_order = max(max_order, local_order)
         self.settings = settings or EngineSettings()
         self.max_index_bytes = max_index_bytes
         self.max_file_bytes = max_file_bytes
@@ -152,7 +157,7 @@ class EmbeddedProvider:
                     doc.remove(self._counters(key, doc.language))
                 self._local[key] = NgramCounts(self.local_order)
             if doc is None:
-                doc = self._docs[key] = Document(key, lang, self.order)
+                doc = self._docs[key] = Document(key, lang, self.doc_order)
             doc.language = lang
             doc.update(text, self._counters(key, lang))
 
@@ -190,20 +195,39 @@ class EmbeddedProvider:
             except (OSError, UnicodeDecodeError):
                 continue
             key = document_key(str(path))
-            with self._lock:
-                if key in self._local:
-                    continue
-                doc = self._docs.get(key)
-                if doc is None:
-                    doc = self._docs[key] = Document(key, lang, self.order)
-                doc.replace_all(text, self._counters(key, lang))
+            if self._index_text(key, lang, text):
                 self._indexed_bytes += size
-            count += 1
+                count += 1
         # Millions of long-lived count objects would make every full garbage collection
         # (a 20+ ms pause, i.e. a latency spike in some later request) walk them all:
         # move what exists now out of the collector's sight.
         gc.freeze()
         return count
+
+    def _index_text(self, key: str, language: str, text: str) -> bool:
+        """Count one file from disk. Tokenising runs outside the lock and counting in
+        chunks, so a completion request never waits behind a whole big file."""
+        with self._lock:
+            if key in self._local:
+                return False  # open in the editor: its live text wins
+        segments = segment_text(text, language)
+        seq = flat_with_padding(segments, self.order)
+        k = self.order - 1
+        with self._lock:
+            model = self._model(language)
+            old = self._docs.pop(key, None)
+            if old is not None:
+                old.remove(self._counters(key, old.language))
+        for start in range(k, len(seq), _INDEX_CHUNK):
+            with self._lock:
+                model.update(seq[start - k : start + _INDEX_CHUNK], k, +1)
+        with self._lock:
+            if key in self._local or key in self._docs:
+                model.update(seq, k, -1)  # opened or re-indexed meanwhile: undo ours
+                return False
+            doc = self._docs[key] = Document(key, language, self.doc_order)
+            doc.text, doc.segments = text, segments
+        return True
 
     # ------------------------------------------------------------------ scoring
 
@@ -276,6 +300,7 @@ class _Context:
     partial: str  # typed start of the next token (its leading spaces included)
     indent: str  # indentation current at the cursor
     language: str
+    stack: list[str]  # closers expected for the brackets open at the cursor (innermost last)
 
     @staticmethod
     def build(prefix: str, language: str, settings: EngineSettings) -> _Context | None:
@@ -314,7 +339,10 @@ class _Context:
                 partial = tokens.pop()  # spaces typed after the last token
             elif last[-1] in _WORD_CHARS:
                 partial = tokens.pop()  # a word being typed (or just finished)
-        return _Context(tokens=tokens, partial=partial, indent=indent, language=language)
+        stack: list[str] = []
+        for tok in tokens:
+            _push_bracket(stack, tok)
+        return _Context(tokens, partial, indent, language, stack)
 
 
 class _Search:
@@ -330,7 +358,7 @@ class _Search:
         closing: str,
     ) -> None:
         self.s = engine.settings
-        self.order = engine.order
+        self.order = engine.doc_order
         self.model = model
         self.local = local if local is not None and len(local) else None
         self.ctx = ctx
@@ -372,7 +400,10 @@ class _Search:
 
     def run(self, max_candidates: int) -> list[Candidate]:
         history = list(self.ctx.tokens)
-        first = self._distribution(history, self.ctx.partial)
+        stack = self.ctx.stack
+        first = [
+            (p, t) for p, t in self._distribution(history, self.ctx.partial) if _fits(stack, t)
+        ]
         results: list[Candidate] = []
         for p, tok in first[:max_candidates]:
             if p < self.s.min_first_prob:
@@ -384,6 +415,9 @@ class _Search:
 
     def _extend(self, history: list[str], tok: str, p: float) -> Candidate | None:
         s = self.s
+        stack = list(self.ctx.stack)
+        opens = self._opens_block(history, stack)
+        _push_bracket(stack, tok)
         hist = [*history, tok]
         out = [tok]
         logps = [math.log(p)]
@@ -392,7 +426,7 @@ class _Search:
         at_boundary = False  # stopped right before a newline: the last line is whole
         if tok.startswith("\n") and self.ctx.partial != "\n":
             # The line is done and a block opens: suggest the block's first lines.
-            if not self._opens_block(history) or self.max_lines < 2 or tok[:2] in ("\n<", "\n_"):
+            if not opens or self.max_lines < 2 or tok[:2] in ("\n<", "\n_"):
                 return None
             multiline, lines = True, 2
         elif tok.startswith("\n_"):
@@ -402,7 +436,7 @@ class _Search:
             dist = self._distribution(hist, "")
             if not dist:
                 break
-            p, nxt = dist[0]
+            p, nxt = next(((p, t) for p, t in dist if _fits(stack, t)), (0.0, ""))
             if p < s.min_next_prob:
                 break
             if self.closing and nxt.strip() and self.closing.startswith(nxt.strip()):
@@ -415,7 +449,7 @@ class _Search:
                     if block_end:
                         break
                 elif (
-                    self._opens_block(hist)
+                    self._opens_block(hist, stack)
                     and self.max_lines >= 2
                     and not self.closing
                     and nxt[:2] not in ("\n<", "\n_")
@@ -425,10 +459,23 @@ class _Search:
                     break
                 lines += 1
                 at_boundary = False
+            _push_bracket(stack, nxt)
             out.append(nxt)
             hist.append(nxt)
             logps.append(math.log(p))
             chars += len(nxt)
+        if s.whole_lines and not multiline and not at_boundary:
+            return None
+        if s.min_line_prob > 0.0:
+            first_line = 0.0
+            seen_code = False
+            for t, lp in zip(out, logps, strict=True):
+                if t.startswith("\n") and seen_code:
+                    break
+                seen_code = seen_code or not t.startswith("\n")
+                first_line += lp
+            if first_line < math.log(s.min_line_prob):
+                return None
         if multiline and not at_boundary:
             # Stopped mid-line: keep whole lines only, half a line is a worse guess.
             last_nl = max(i for i, t in enumerate(out) if t.startswith("\n"))
@@ -450,14 +497,38 @@ class _Search:
         )
 
     @staticmethod
-    def _opens_block(history: list[str]) -> bool:
+    def _opens_block(history: list[str], stack: list[str]) -> bool:
+        """The line so far ends with a block opener: a bracket, or ":" outside brackets
+        (a ":" inside brackets is a slice, dict entry or annotation, not a block)."""
         for tok in reversed(history):
             if tok.startswith("\n") or tok == BOS:
                 return False
             t = tok.strip()
             if t:
+                if t.endswith(":"):
+                    return not stack
                 return t.endswith(_BLOCK_OPENERS)
         return False
+
+
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = frozenset(_BRACKETS.values())
+
+
+def _push_bracket(stack: list[str], tok: str) -> None:
+    """Track open brackets; a closer that does not match is ignored (the window may
+    start inside a bracket)."""
+    t = tok.strip()
+    if t in _BRACKETS:
+        stack.append(_BRACKETS[t])
+    elif t in _CLOSE and stack and stack[-1] == t:
+        stack.pop()
+
+
+def _fits(stack: list[str], tok: str) -> bool:
+    """A closing bracket may only close the innermost open bracket."""
+    t = tok.strip()
+    return t not in _CLOSE or (bool(stack) and stack[-1] == t)
 
 
 def _last_code_indent(window: str) -> str:

@@ -1,16 +1,209 @@
-"""`tact model`: not yet implemented (placeholder until its issue lands)."""
+"""`tact model`: train, evaluate and apply the acceptance gate.
+
+- ``tact model train [--telemetry URL | --export FILE | --cups FILE]... --out DIR``
+- ``tact model eval [--model DIR] (--telemetry URL | --export FILE | --cups FILE)...
+  --out REPORT_DIR``
+- ``tact model score --format cups|tact FILE --out preds.csv [--model DIR]``
+
+The work lives in ``tact.models.gate`` and ``tact.models.evaluation``; this module
+only parses arguments, shows progress and turns known errors into one-line messages.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model", help="(not yet implemented)")
-    p.set_defaults(func=run)
+    p = sub.add_parser(
+        "model",
+        help="train, evaluate and apply the acceptance gate",
+        description="Train, evaluate and apply the acceptance gate (P(accept) models).",
+    )
+    msub = p.add_subparsers(dest="model_command", metavar="ACTION", parser_class=type(p))
+    msub.required = True
+
+    def sources(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--telemetry", action="append", default=[], metavar="URL",
+                       help="telemetry store URL (sqlite:///path.db); repeatable")
+        q.add_argument("--export", action="append", default=[], metavar="FILE",
+                       help="JSONL telemetry export (tact telemetry export); repeatable")
+        q.add_argument("--cups", action="append", default=[], metavar="FILE",
+                       help="CUPS-format sessions file (JSONL events); repeatable")
+
+    t = msub.add_parser("train", help="train both gate stages and write a model directory",
+                        description="Train the two-stage gate on labelled decisions "
+                        "(validated by session) and write stage1.onnx, stage2.onnx, card.json.")
+    sources(t)
+    t.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    t.add_argument("--models", default="logreg,hgb",
+                   help="candidate models, comma-separated (default: logreg,hgb)")
+    t.add_argument("--folds", type=int, default=5, help="session folds for validation")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--benefit", type=float, default=1.0,
+                   help="utility of an accepted suggestion (card's utility threshold)")
+    t.add_argument("--cost", type=float, default=0.2,
+                   help="cost of a rejected suggestion (card's utility threshold)")
+    t.set_defaults(func=run_train)
+
+    e = msub.add_parser("eval", help="write an evaluation report (Markdown + PNG plots)",
+                        description="Cross-validate by session on the given data and write "
+                        "report.md with ROC, calibration, hiding curve, operating points, "
+                        "stage-1 skip share, feature importance and an ablation.")
+    sources(e)
+    e.add_argument("--model", metavar="DIR", default=None,
+                   help="also score this model directory on the data (default: the shipped one)")
+    e.add_argument("--out", required=True, metavar="REPORT_DIR")
+    e.add_argument("--folds", type=int, default=None,
+                   help="session folds (default: one per session up to 30 sessions)")
+    e.add_argument("--seed", type=int, default=0)
+    e.set_defaults(func=run_eval)
+
+    s = msub.add_parser("score", help="write P(accept) for every decision of a file",
+                        description="Score decisions with a gate model. cups: one row per "
+                        "Shown event (session,time,p_accept); tact: one row per exported "
+                        "decision (id,p_accept_before,p_accept).")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--format", choices=("cups", "tact"), required=True)
+    s.add_argument("--out", required=True, metavar="CSV")
+    s.add_argument("--model", metavar="DIR", default=None,
+                   help="model directory (default: the model shipped with tact)")
+    s.set_defaults(func=run_score)
 
 
-def run(args: argparse.Namespace) -> int:
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Known failures -> CliError (one line, exit 2)."""
+    from tact.models.gate.errors import ModelLoadError, TrainingError
+    from tact.server.cli.main import CliError
+    from tact.telemetry.errors import TelemetryError
+
+    try:
+        yield
+    except (ModelLoadError, TrainingError, TelemetryError) as exc:
+        raise CliError(str(exc)) from exc
+    except FileNotFoundError as exc:
+        raise CliError(f"{exc.filename}: no such file") from exc
+
+
+@contextmanager
+def _progress(total_label: str) -> Iterator[Callable[[str, float], None]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=console, transient=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(total_label, total=1.0)
+
+        def update(message: str, fraction: float) -> None:
+            bar.update(task, description=message, completed=fraction)
+
+        yield update
+
+
+def _check_sources(args: argparse.Namespace) -> None:
     from tact.server.cli.main import CliError
 
-    raise CliError("not implemented yet")
+    if not (args.telemetry or args.export or args.cups):
+        raise CliError(
+            "give at least one data source: --telemetry URL, --export FILE or --cups FILE"
+        )
+    for path in [*args.export, *args.cups]:
+        if not Path(path).is_file():
+            raise CliError(f"{path}: no such file")
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from tact.models.gate.data import load_sources
+
+    with _user_errors():
+        return load_sources(args.telemetry, args.export, args.cups)
+
+
+def _source_labels(args: argparse.Namespace) -> list[str]:
+    return ([f"telemetry {u}" for u in args.telemetry] + [f"export {p}" for p in args.export]
+            + [f"cups {p}" for p in args.cups])
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from tact.models.gate.modeldir import save_model
+    from tact.models.gate.train import GateTrainer
+    from tact.server.cli.main import CliError
+
+    _check_sources(args)
+    candidates = [m.strip() for m in args.models.split(",") if m.strip()]
+    if args.benefit < 0 or args.cost < 0 or args.benefit + args.cost <= 0:
+        raise CliError("--benefit and --cost must be non-negative and not both zero")
+    data = _load(args)
+    print(f"training on {len(data)} labelled decisions from "
+          f"{len(set(data.groups.tolist()))} sessions", file=sys.stderr)
+    with _user_errors(), _progress("training") as progress:
+        trained = GateTrainer(candidates=candidates, n_splits=args.folds, seed=args.seed).fit(
+            data, progress=progress
+        )
+        card = save_model(trained, args.out, benefit=args.benefit, cost=args.cost,
+                          notes={"sources": _source_labels(args),
+                                 "command": "tact " + " ".join(sys.argv[1:])
+                                 if sys.argv[0].endswith(("tact", "__main__.py")) else None})
+    for stage in ("1", "2"):
+        st = card["stages"][stage]
+        v = st["validation"]
+        op = v.get("operating_points", {}).get("5", {})
+        print(f"stage {stage}: {st['model']}, validation AUC {v['auc']:.3f}, "
+              f"at 5% of accepted hidden: {op.get('rejected_hidden_percent', 0):.1f}% of "
+              f"rejected hidden")
+    print(f"model {card['version']} written to {args.out}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from tact.models.evaluation.crossval import cross_validate, headline
+    from tact.models.evaluation.report import ModelScores, write_report
+    from tact.models.gate.runtime import GateModel
+
+    _check_sources(args)
+    with _user_errors():
+        model = GateModel.load(args.model)
+    data = _load(args)
+    with _user_errors(), _progress("evaluating") as progress:
+        cv = cross_validate(data, n_splits=args.folds, seed=args.seed, progress=progress)
+    given = ModelScores(
+        version=model.version, path=str(model.path),
+        p1=model.predict_many(data.features, 1).astype(float),
+        p2=model.predict_many(data.features, 2).astype(float), card=model.card,
+    )
+    path = write_report(args.out, data, cv, given, _source_labels(args))
+    h = headline(cv)
+    (Path(args.out) / "summary.json").write_text(json.dumps(h, indent=2) + "\n")
+    print(f"unseen sessions ({h['folds']} folds): stage-2 AUC {h['stage2_auc']:.3f}, "
+          f"{h['rejected_hidden_at_5pct_accepted']:.1f}% of rejected hidden at 5% of accepted; "
+          f"stage 1 skips {h['stage1_skipped_at_5pct_accepted']:.1f}% at 5%")
+    print(f"report written to {path}")
+    return 0
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from tact.models.evaluation.score import score_cups, score_export, write_csv
+    from tact.models.gate.runtime import GateModel
+    from tact.server.cli.main import CliError
+
+    if not Path(args.file).is_file():
+        raise CliError(f"{args.file}: no such file")
+    with _user_errors():
+        model = GateModel.load(args.model)
+        if args.format == "cups":
+            n = write_csv(score_cups(args.file, model), args.out, ["session", "time", "p_accept"])
+        else:
+            n = write_csv(score_export(args.file, model), args.out,
+                          ["id", "p_accept_before", "p_accept"])
+    print(f"{n} rows written to {args.out} (model {model.version})")
+    return 0
