@@ -44,6 +44,10 @@ class AsyncRecorder:
     lost to a write error, ``dropped`` operations never attempted (queue full, recorder
     closed, or the lock outlasted ``close``'s timeout). ``last_error`` is the last
     error message. With ``sqlite:///:memory:`` the writer's database is private to it.
+
+    Privacy by default: unless ``store_text=True`` (the ``telemetry.storeText``
+    setting), ``suggestion_text`` and ``context_text`` are blanked as rows are written
+    (the caller's Decision is not modified), so only features and hashes reach disk.
     """
 
     def __init__(
@@ -54,12 +58,14 @@ class AsyncRecorder:
         max_queue: int = 200_000,
         lock_timeout: float = 1.0,
         retry_interval: float = 0.25,
+        store_text: bool = False,
     ) -> None:
         parse_url(store_url)  # a malformed URL is a configuration error: raise it now
         self.url = store_url
         self.batch_size = batch_size
         self.lock_timeout = lock_timeout
         self.retry_interval = retry_interval
+        self.store_text = store_text
         self.written = 0
         self.errors = 0
         self.dropped = 0
@@ -207,7 +213,9 @@ class AsyncRecorder:
         while True:
             try:
                 if store is None:
-                    store = open_store(self.url, timeout=self.lock_timeout)
+                    store = open_store(
+                        self.url, timeout=self.lock_timeout, keep_text=self.store_text
+                    )
                 with store.transaction():
                     _apply(store, ops)
                 with self._cond:

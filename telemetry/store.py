@@ -52,6 +52,8 @@ _I_OUTCOME = COLUMNS.index("outcome")
 _I_SHOWN = COLUMNS.index("shown")
 _I_EXPLORED = COLUMNS.index("explored")
 _I_FEATURES = COLUMNS.index("features")
+_I_SUGGESTION_TEXT = COLUMNS.index("suggestion_text")
+_I_CONTEXT_TEXT = COLUMNS.index("context_text")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM decisions"
 _INSERT = (
     f"INSERT OR REPLACE INTO decisions ({', '.join(COLUMNS)}) "
@@ -76,8 +78,10 @@ def encode_features(features: dict[str, Any]) -> str:
     return _ENCODER.encode(features)
 
 
-def _to_params(decision: Decision) -> list[Any]:
+def _to_params(decision: Decision, keep_text: bool = True) -> list[Any]:
     values = list(_get_fields(decision))
+    if not keep_text:
+        values[_I_SUGGESTION_TEXT] = values[_I_CONTEXT_TEXT] = None
     stage = values[_I_STAGE]
     values[_I_STAGE] = stage.value if isinstance(stage, Stage) else Stage(stage).value
     outcome = values[_I_OUTCOME]
@@ -88,9 +92,9 @@ def _to_params(decision: Decision) -> list[Any]:
     return values
 
 
-def _encode_chunk(decisions: Iterable[Decision]) -> list[list[Any]]:
+def _encode_chunk(decisions: Iterable[Decision], keep_text: bool) -> list[list[Any]]:
     try:
-        return [_to_params(d) for d in decisions]
+        return [_to_params(d, keep_text) for d in decisions]
     except (TypeError, ValueError) as exc:
         raise TelemetryError(f"invalid decision, nothing written: {exc}") from exc
 
@@ -194,7 +198,14 @@ class TelemetryStore:
     owns a store on its own thread.
     """
 
-    def __init__(self, conn: sqlite3.Connection, location: StoreLocation, timeout: float):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        location: StoreLocation,
+        timeout: float,
+        keep_text: bool = True,
+    ) -> None:
+        self.keep_text = keep_text
         self._conn = conn
         self.location = location
         self.timeout = timeout
@@ -262,7 +273,7 @@ class TelemetryStore:
 
         Recording an id again replaces the row, so re-importing a file is idempotent.
         """
-        rows = _encode_chunk(decisions)
+        rows = _encode_chunk(decisions, self.keep_text)
         if not rows:
             return 0
         with self.transaction():
@@ -462,12 +473,15 @@ def open_store(
     *,
     create: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    keep_text: bool = True,
 ) -> TelemetryStore:
     """Open (and migrate) the store at ``url``.
 
     ``create=False`` refuses to create a missing database (for export/stats, where a
     typo in the path should be an error, not a new empty file). ``timeout`` is how
     long a write waits for another connection's lock before :class:`StoreLockedError`.
+    ``keep_text=False`` blanks ``suggestion_text``/``context_text`` on every write (the
+    privacy default of :class:`~tact.telemetry.recorder.AsyncRecorder`).
     """
     location = parse_url(url)
     if location.backend != "sqlite":  # pragma: no cover - parse_url rejects others
@@ -513,4 +527,4 @@ def open_store(
     except BaseException:
         conn.close()
         raise
-    return TelemetryStore(conn, location, timeout)
+    return TelemetryStore(conn, location, timeout, keep_text)

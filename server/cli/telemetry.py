@@ -104,11 +104,11 @@ def parse_since(value: str | None, now: float | None = None) -> float | None:
         ) from None
 
 
-def _open(url: str | None, *, create: bool) -> Any:
+def _open(url: str | None, *, create: bool, keep_text: bool = True) -> Any:
     from tact.telemetry.store import open_store
 
     try:
-        return open_store(url or default_url(), create=create)
+        return open_store(url or default_url(), create=create, keep_text=keep_text)
     except TelemetryError as exc:
         raise _cli_error(str(exc)) from None
 
@@ -171,7 +171,7 @@ def run_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise _cli_error(f"no such file: {path}")
     with (
-        _open(args.telemetry, create=True) as store,
+        _open(args.telemetry, create=True, keep_text=args.store_text) as store,
         Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -196,11 +196,7 @@ def run_import(args: argparse.Namespace) -> int:
             else:
                 from tact.telemetry.export import read_export
 
-                decisions = list(read_export(path))
-                if not args.store_text:
-                    for d in decisions:
-                        d.suggestion_text = d.context_text = None
-                n = store.record_many(decisions)
+                n = store.record_many(list(read_export(path)))
         except TelemetryError as exc:
             raise _cli_error(str(exc)) from None
         stats = store.stats()

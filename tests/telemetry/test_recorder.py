@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def test_records_and_outcomes_arrive_in_order(db_path: Path) -> None:
     url = sqlite_url(db_path)
-    with AsyncRecorder(url) as rec:
+    with AsyncRecorder(url, store_text=True) as rec:
         for i in range(20):
             rec.record(simple_decision(i))
             rec.mark_shown(f"x-{i:05d}", 2000.0 + i)
@@ -141,3 +141,19 @@ def test_full_queue_drops_instead_of_blocking(db_path: Path) -> None:
 def test_bad_url_is_a_configuration_error_at_construction() -> None:
     with pytest.raises(UnsupportedUrlError):
         AsyncRecorder("postgresql://localhost/tact")
+
+
+def test_text_is_not_stored_unless_opted_in(tmp_path: Path) -> None:
+    private, opted = sqlite_url(tmp_path / "p.db"), sqlite_url(tmp_path / "o.db")
+    decision = full_decision(1)
+    with AsyncRecorder(private) as rec:
+        rec.record(decision)
+    with AsyncRecorder(opted, store_text=True) as rec:
+        rec.record(decision)
+    assert decision.suggestion_text == "print('hi')\n"  # the caller's object is untouched
+    with open_store(private) as s:
+        got = s.get(decision.id)
+        assert got.suggestion_text is None and got.context_text is None
+        assert got.suggestion_hash == decision.suggestion_hash and got.features
+    with open_store(opted) as s:
+        assert s.get(decision.id) == decision
