@@ -45,9 +45,10 @@ class AsyncRecorder:
     closed, or the lock outlasted ``close``'s timeout). ``last_error`` is the last
     error message. With ``sqlite:///:memory:`` the writer's database is private to it.
 
-    Privacy by default: unless ``store_text=True`` (the ``telemetry.storeText``
-    setting), ``suggestion_text`` and ``context_text`` are blanked as rows are written
-    (the caller's Decision is not modified), so only features and hashes reach disk.
+    Privacy guard: pass ``store_text=settings.telemetry.store_text``; with ``False``
+    ``suggestion_text`` and ``context_text`` are blanked as rows are written (the
+    caller's Decision is not modified), so only features and hashes reach disk even if
+    a caller filled them in. The default ``True`` stores what it is given.
     """
 
     def __init__(
@@ -58,7 +59,7 @@ class AsyncRecorder:
         max_queue: int = 200_000,
         lock_timeout: float = 1.0,
         retry_interval: float = 0.25,
-        store_text: bool = False,
+        store_text: bool = True,
     ) -> None:
         parse_url(store_url)  # a malformed URL is a configuration error: raise it now
         self.url = store_url

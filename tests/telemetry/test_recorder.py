@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(60)
 
 def test_records_and_outcomes_arrive_in_order(db_path: Path) -> None:
     url = sqlite_url(db_path)
-    with AsyncRecorder(url, store_text=True) as rec:
+    with AsyncRecorder(url) as rec:
         for i in range(20):
             rec.record(simple_decision(i))
             rec.mark_shown(f"x-{i:05d}", 2000.0 + i)
@@ -146,7 +146,7 @@ def test_bad_url_is_a_configuration_error_at_construction() -> None:
 def test_text_is_not_stored_unless_opted_in(tmp_path: Path) -> None:
     private, opted = sqlite_url(tmp_path / "p.db"), sqlite_url(tmp_path / "o.db")
     decision = full_decision(1)
-    with AsyncRecorder(private) as rec:
+    with AsyncRecorder(private, store_text=False) as rec:
         rec.record(decision)
     with AsyncRecorder(opted, store_text=True) as rec:
         rec.record(decision)
