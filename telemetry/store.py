@@ -25,7 +25,7 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from operator import attrgetter
@@ -55,7 +55,7 @@ _I_FEATURES = COLUMNS.index("features")
 _I_SUGGESTION_TEXT = COLUMNS.index("suggestion_text")
 _I_CONTEXT_TEXT = COLUMNS.index("context_text")
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM decisions"
-_INSERT = (
+_SQLITE_INSERT = (
     f"INSERT OR REPLACE INTO decisions ({', '.join(COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(COLUMNS))})"
 )
@@ -222,19 +222,37 @@ class TelemetryStore:
     @property
     def schema_version(self) -> int:
         with self._guard("reading the schema version"):
-            (v,) = self._conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            (v,) = self._exec("SELECT MAX(version) FROM schema_version").fetchone()
         return int(v)
+
+    # The backend-specific part (a PostgreSQL store overrides these).
+    _BEGIN = "BEGIN IMMEDIATE"
+    _INSERT = _SQLITE_INSERT
+    _DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, params)
+
+    def _executemany(self, sql: str, rows: list[list[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def _in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def _translate(self, exc: Exception, action: str) -> TelemetryError:
+        assert isinstance(exc, sqlite3.Error)
+        return translate_error(exc, self.location, self.timeout, action)
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[None]:
-        """Hold the lock and turn sqlite3 errors into one-line :class:`TelemetryError`."""
+        """Hold the lock and turn driver errors into one-line :class:`TelemetryError`."""
         with self._lock:
             if self._closed:
                 raise TelemetryError(f"telemetry store {self.location.describe()} is closed")
             try:
                 yield
-            except sqlite3.Error as exc:
-                raise translate_error(exc, self.location, self.timeout, action) from exc
+            except self._DB_ERRORS as exc:
+                raise self._translate(exc, action) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -250,14 +268,14 @@ class TelemetryStore:
                 finally:
                     self._tx_depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._exec(self._BEGIN)
             self._tx_depth = 1
             try:
                 yield
-                self._conn.execute("COMMIT")
+                self._exec("COMMIT")
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                if self._in_transaction():
+                    self._exec("ROLLBACK")
                 raise
             finally:
                 self._tx_depth = 0
@@ -277,7 +295,7 @@ class TelemetryStore:
         if not rows:
             return 0
         with self.transaction():
-            self._conn.executemany(_INSERT, rows)
+            self._executemany(self._INSERT, rows)
         return len(rows)
 
     def set_outcome(
@@ -311,7 +329,7 @@ class TelemetryStore:
             sql = (
                 "UPDATE decisions SET outcome = 'partial', accepted_chars = ?, outcome_time = ? "
                 "WHERE id = ? AND (outcome = 'unknown' OR (outcome = 'partial' "
-                "AND ? IS NOT NULL AND COALESCE(accepted_chars, -1) < ?))"
+                "AND CAST(? AS INTEGER) IS NOT NULL AND COALESCE(accepted_chars, -1) < ?))"
             )
             params = (chars, time, id, chars, chars)
         else:
@@ -321,13 +339,13 @@ class TelemetryStore:
             )
             params = (chars, time, id)
         with self.transaction():
-            changed = self._conn.execute(sql, params).rowcount
+            changed = self._exec(sql, params).rowcount
         return changed > 0
 
     def mark_shown(self, id: str, time: float) -> bool:
         """Note when the client rendered the suggestion (first report wins)."""
         with self.transaction():
-            changed = self._conn.execute(
+            changed = self._exec(
                 "UPDATE decisions SET shown_time = ? WHERE id = ? AND shown_time IS NULL",
                 (time, id),
             ).rowcount
@@ -337,7 +355,7 @@ class TelemetryStore:
 
     def get(self, id: str) -> Decision | None:
         with self._guard("reading"):
-            row = self._conn.execute(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
+            row = self._exec(f"{_SELECT} WHERE id = ?", (id,)).fetchone()
         return None if row is None else _from_row(row)
 
     def iter_decisions(
@@ -364,7 +382,7 @@ class TelemetryStore:
                 args += [last[0], last[0], last[1]]
             sql += f" ORDER BY time, id LIMIT {_PAGE}"
             with self._guard("reading"):
-                rows = self._conn.execute(sql, args).fetchall()
+                rows = self._exec(sql, args).fetchall()
             for row in rows:
                 yield _from_row(row)
             if len(rows) < _PAGE:
@@ -381,7 +399,7 @@ class TelemetryStore:
     ) -> int:
         where, params = _where(source=source, since=since, until=until, session=session)
         with self._guard("counting"):
-            (n,) = self._conn.execute(f"SELECT COUNT(*) FROM decisions{where}", params).fetchone()
+            (n,) = self._exec(f"SELECT COUNT(*) FROM decisions{where}", params).fetchone()
         return int(n)
 
     def stats(self, since: float | None = None, *, source: str | None = None) -> TelemetryStats:
@@ -389,14 +407,13 @@ class TelemetryStore:
         where, params = _where(source=source, since=since)
         st = TelemetryStats()
         with self._guard("computing stats"):
-            conn = self._conn
-            st.total, st.sessions, st.first_time, st.last_time, chars = conn.execute(
+            st.total, st.sessions, st.first_time, st.last_time, chars = self._exec(
                 "SELECT COUNT(*), COUNT(DISTINCT session), MIN(time), MAX(time), "
                 f"COALESCE(SUM(accepted_chars), 0) FROM decisions{where}",
                 params,
             ).fetchone()
             st.accepted_chars = int(chars)
-            rows = conn.execute(
+            rows = self._exec(
                 f"SELECT stage, outcome, shown, source, COUNT(*) FROM decisions{where} "
                 "GROUP BY stage, outcome, shown, source",
                 params,
@@ -404,9 +421,9 @@ class TelemetryStore:
             latency_where = (where + " AND " if where else " WHERE ") + "latency_ms IS NOT NULL"
             latencies = [
                 r[0]
-                for r in conn.execute(
+                for r in self._exec(
                     f"SELECT latency_ms FROM decisions{latency_where} ORDER BY latency_ms", params
-                )
+                ).fetchall()
             ]
         for stage, outcome, shown, source_name, n in rows:
             st.by_stage[stage] = st.by_stage.get(stage, 0) + n
