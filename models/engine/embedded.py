@@ -85,14 +85,14 @@ class EngineSettings:
 
     discount: float = 0.75
     local_strength: float = 3.0  # pseudo-count: local weight = n / (n + strength)
-    min_first_prob: float = 0.30  # decline when the first token is less likely than this
-    min_next_prob: float = 0.25  # stop extending where a token is less likely than this
+    min_first_prob: float = 0.20  # decline when the first token is less likely than this
+    min_next_prob: float = 0.15  # stop extending where a token is less likely than this
+    min_line_prob: float = 0.10  # decline when the first line's joint probability is lower
+    whole_lines: bool = True  # decline unless the suggestion reaches the line's end
     max_tokens: int = 48
     max_chars: int = 240
     window_lines: int = 12  # lines before the cursor tokenised per request
     window_chars: int = 1500
-    whole_lines: bool = False  # decline unless the suggestion reaches the line's end
-    min_line_prob: float = 0.0  # decline when the first line's joint probability is lower
 
 
 class EmbeddedProvider:
@@ -103,9 +103,9 @@ class EmbeddedProvider:
     def __init__(
         self,
         max_order: int = 6,
-        local_order: int = 6,
+        local_order: int = 12,
         settings: EngineSettings | None = None,
-        max_index_bytes: int = 40_000_000,
+        max_index_bytes: int = 8_000_000,
         max_file_bytes: int = 1_000_000,
     ) -> None:
         self.order = max_order

@@ -46,22 +46,41 @@ class Table:
         return self.top
 
 
+def _as_table(entry: Table | tuple[str, int]) -> Table:
+    if entry.__class__ is tuple:
+        tok, count = entry  # type: ignore[misc]
+        table = Table()
+        table.total = count
+        table.counts = {tok: count}
+        return table
+    return entry  # type: ignore[return-value]
+
+
 class NgramCounts:
-    """All n-gram counts of one model (one language, or one open document)."""
+    """All n-gram counts of one model (one language, or one open document).
+
+    Memory: over 90% of long contexts were followed by one token only, so such an
+    entry is stored as a bare ``(token, count)`` tuple (about a fifth of the size of a
+    Table with its dict) and promoted to a Table when a second token shows up.
+    """
 
     def __init__(self, order: int) -> None:
         if order < 1:
             raise ValueError("order must be >= 1")
         self.order = order
-        self.tables: dict[tuple[str, ...], Table] = {}
+        self.tables: dict[tuple[str, ...], Table | tuple[str, int]] = {}
 
     def __len__(self) -> int:
-        table = self.tables.get(())
-        return table.total if table else 0
+        entry = self.tables.get(())
+        return _as_table(entry).total if entry is not None else 0
 
     def vocabulary_size(self) -> int:
-        table = self.tables.get(())
-        return len(table.counts) if table else 0
+        entry = self.tables.get(())
+        return len(_as_table(entry).counts) if entry is not None else 0
+
+    def table(self, context: tuple[str, ...]) -> Table | None:
+        entry = self.tables.get(context)
+        return None if entry is None else _as_table(entry)
 
     def update(self, seq: Sequence[str], start: int, delta: int) -> None:
         """Add (delta=+1) or remove (delta=-1) the n-grams ending at seq[start:].
@@ -74,11 +93,25 @@ class NgramCounts:
             w = seq[i]
             for k in range(min(order, i + 1)):
                 ctx = tuple(seq[i - k : i]) if k else ()
-                table = tables.get(ctx)
-                if table is None:
-                    if delta < 0:
-                        continue
-                    table = tables[ctx] = Table()
+                entry = tables.get(ctx)
+                if entry is None:
+                    if delta > 0:
+                        tables[ctx] = (w, delta)
+                    continue
+                if entry.__class__ is tuple:
+                    tok, c = entry  # type: ignore[misc]
+                    if tok == w:
+                        if c + delta > 0:
+                            tables[ctx] = (w, c + delta)
+                        else:
+                            del tables[ctx]
+                    elif delta > 0:
+                        table = Table()
+                        table.counts = {tok: c, w: delta}
+                        table.total = c + delta
+                        tables[ctx] = table
+                    continue
+                table = entry  # type: ignore[assignment]
                 counts = table.counts
                 c = counts.get(w, 0) + delta
                 if c > 0:
@@ -90,8 +123,12 @@ class NgramCounts:
                 table.total += delta
                 if len(counts) < _STALE_OK:
                     table.top = None
-                if table.total <= 0:
-                    del tables[ctx]
+                if len(counts) <= 1:
+                    if table.total <= 0 or not counts:
+                        del tables[ctx]
+                    else:
+                        ((tok, c),) = counts.items()
+                        tables[ctx] = (tok, c)
 
     def chain(self, context: Sequence[str]) -> list[Table]:
         """Tables for the context's suffixes, shortest (unigram) first, as deep as seen."""
@@ -99,10 +136,10 @@ class NgramCounts:
         out: list[Table] = []
         n = len(context)
         for k in range(min(self.order, n + 1)):
-            table = tables.get(tuple(context[n - k :]) if k else ())
-            if table is None:
+            entry = tables.get(tuple(context[n - k :]) if k else ())
+            if entry is None:
                 break
-            out.append(table)
+            out.append(_as_table(entry))
         return out
 
 

@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Iterator
 from functools import cache
+from sys import intern
 
 import tree_sitter
 
@@ -408,12 +409,12 @@ def tokenize_with_lines(
             current = ""
         for blank in parts[1:-1]:
             line += 1
-            tokens.append(NL_BLANK + blank)
+            tokens.append(intern(NL_BLANK + blank))
             lines.append(line)
         line += 1
         last = parts[-1]
         ind = _indent_of(last)
-        tokens.append(newline_token(ind, current))
+        tokens.append(intern(newline_token(ind, current)))
         lines.append(line)
         current = ind
         return last[len(ind) :]
@@ -428,7 +429,9 @@ def tokenize_with_lines(
         pending = emit_gap(gap, tok) if gap else ("" if current is not None else None)
         if current is None:
             current = ""
-        tokens.append((pending or "") + tok)
+        # Interned: the n-gram tables hold millions of references to a few thousand
+        # distinct tokens; one object per distinct token saves most of their memory.
+        tokens.append(intern((pending or "") + tok))
         lines.append(line)
         line += tok.count("\n")
         pos = end
