@@ -1,0 +1,101 @@
+"""pygls protocol tweaks that the server's guarantees depend on.
+
+Two things pygls 2.1 does not do on its own:
+
+* A request whose params do not match the LSP schema is logged by pygls and then
+  dropped without a response, so the client waits forever. Here it gets a JSON-RPC
+  ``InvalidParams`` error naming the method and the bad fields, and the server goes on.
+* ``textDocument/didChange`` is applied to the workspace before any handler sees it,
+  which loses where each edit happened. Suggestion outcomes are inferred from exactly
+  that (typing through a suggestion vs. diverging from it), so the edits are captured
+  as offsets into the document *before* each change and handed to the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+log = logging.getLogger("tact.lsp")
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One content change as offsets (Python string indices) into the pre-change text."""
+
+    start: int
+    end: int
+    text: str
+
+
+class _Dropped:
+    """Stands in for a message already answered with an error."""
+
+    jsonrpc = "dropped"
+
+
+_DROPPED = _Dropped()
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, cattrs.ClassValidationError):
+        try:
+            return "; ".join(cattrs.transform_error(exc))
+        except Exception:  # transform_error is best effort
+            return str(exc)
+    return str(exc) if exc is not None else "malformed params"
+
+
+class TactProtocol(LanguageServerProtocol):
+    """LanguageServerProtocol with answered invalid params and captured edits."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcInvalidParams as exc:
+            method = data.get("method", "?")
+            details = _describe(exc.__cause__)
+            if "id" in data and "method" in data:
+                message = f"Invalid params for {method}: {details}"
+                log.warning("%s (request %s)", message, data["id"])
+                self._send_response(
+                    data["id"],
+                    error=types.ResponseError(code=JsonRpcInvalidParams.CODE, message=message),
+                )
+                return _DROPPED
+            log.warning("Ignoring notification %s with invalid params: %s", method, details)
+            return _DROPPED
+
+    def handle_message(self, message: Any) -> None:
+        if message is _DROPPED:
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        """Apply the changes one by one, noting each one's offsets before it applies."""
+        uri = params.text_document.uri
+        document = self.workspace.get_text_document(uri)
+        edits: list[Edit] = []
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start = document.offset_at_position(change.range.start)
+                end = document.offset_at_position(change.range.end)
+                edits.append(Edit(start, max(start, end), change.text))
+            else:
+                edits.append(Edit(0, len(document.source), change.text))
+            self.workspace.update_text_document(params.text_document, change)
+        on_edits = getattr(self._server, "on_edits", None)
+        if on_edits is not None:
+            on_edits(uri, edits)
+        if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield user_handler, (params,), None

@@ -1,0 +1,49 @@
+"""The pipeline's access to the shared feature code (``tact.models.features``).
+
+Training and serving must compute features with the same functions, so the server
+never computes its own; this module only adapts the calls and makes a feature
+failure cost the features of one decision, never the suggestion.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tact.models.features import ProgrammerState, stage1_features, stage2_features
+from tact.telemetry.records import FeatureValue
+
+log = logging.getLogger("tact.features")
+
+
+def new_state() -> ProgrammerState:
+    return ProgrammerState()
+
+
+def stage1(
+    prefix: str, suffix: str, language: str, state: ProgrammerState, now: float
+) -> dict[str, FeatureValue]:
+    try:
+        return dict(stage1_features(prefix, suffix, language, state, now))
+    except Exception:
+        log.exception("stage-1 features failed; deciding without them")
+        return {}
+
+
+def stage2(
+    stage1_values: dict[str, FeatureValue],
+    prefix: str,
+    suffix: str,
+    language: str,
+    text: str,
+    score: float | None,
+    num_tokens: int | None,
+) -> dict[str, FeatureValue]:
+    try:
+        values: dict[str, Any] = stage2_features(
+            dict(stage1_values), prefix, suffix, language, text, score, num_tokens
+        )
+        return dict(values)
+    except Exception:
+        log.exception("stage-2 features failed; deciding without them")
+        return dict(stage1_values)
