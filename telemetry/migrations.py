@@ -74,7 +74,51 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+# The same schema in PostgreSQL's dialect, version for version (DOUBLE PRECISION: a
+# PostgreSQL REAL is only 4 bytes). A new migration goes into both lists.
+POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "decisions table with one row per suggestion decision",
+        (
+            """
+            CREATE TABLE decisions (
+                id               TEXT PRIMARY KEY,
+                session          TEXT NOT NULL,
+                time             DOUBLE PRECISION NOT NULL,
+                language         TEXT NOT NULL,
+                kind             TEXT NOT NULL DEFAULT 'inline',
+                stage            TEXT NOT NULL DEFAULT 'shown',
+                shown            INTEGER NOT NULL DEFAULT 1,
+                p_accept_before  DOUBLE PRECISION,
+                p_accept         DOUBLE PRECISION,
+                propensity       DOUBLE PRECISION,
+                explored         INTEGER NOT NULL DEFAULT 0,
+                model_version    TEXT,
+                engine           TEXT,
+                document_hash    TEXT,
+                suggestion_hash  TEXT,
+                suggestion_chars INTEGER,
+                suggestion_text  TEXT,
+                context_text     TEXT,
+                features         TEXT NOT NULL DEFAULT '{}',
+                outcome          TEXT NOT NULL DEFAULT 'unknown',
+                accepted_chars   INTEGER,
+                outcome_time     DOUBLE PRECISION,
+                shown_time       DOUBLE PRECISION,
+                latency_ms       DOUBLE PRECISION,
+                generation_ms    DOUBLE PRECISION,
+                gate_ms          DOUBLE PRECISION,
+                source           TEXT NOT NULL DEFAULT 'tact'
+            )
+            """,
+            "CREATE INDEX decisions_time ON decisions (time)",
+        ),
+    ),
+)
+
 LATEST_VERSION = MIGRATIONS[-1].version
+assert [m.version for m in POSTGRES_MIGRATIONS] == [m.version for m in MIGRATIONS]
 
 _CREATE_VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -96,7 +140,7 @@ def current_version(conn: sqlite3.Connection) -> int:
     return int(version)
 
 
-def _check_not_newer(version: int, latest: int, where: str) -> None:
+def check_not_newer(version: int, latest: int, where: str) -> None:
     if version > latest:
         raise SchemaTooNewError(
             f"telemetry store {where} has schema version {version}, newer than this tact "
@@ -116,7 +160,7 @@ def apply_migrations(
     explicit here. Idempotent: on an up-to-date database it only reads one row.
     """
     latest = migrations[-1].version if migrations else 0
-    _check_not_newer(current_version(conn), latest, where)
+    check_not_newer(current_version(conn), latest, where)
     if current_version(conn) == latest:
         return latest
     for migration in migrations:
@@ -124,7 +168,7 @@ def apply_migrations(
         try:
             conn.execute(_CREATE_VERSION_TABLE)
             version = current_version(conn)  # re-read under the write lock
-            _check_not_newer(version, latest, where)
+            check_not_newer(version, latest, where)
             if migration.version <= version:
                 conn.execute("ROLLBACK")
                 continue

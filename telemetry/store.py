@@ -501,8 +501,10 @@ def open_store(
     privacy default of :class:`~tact.telemetry.recorder.AsyncRecorder`).
     """
     location = parse_url(url)
-    if location.backend != "sqlite":  # pragma: no cover - parse_url rejects others
-        raise TelemetryError(f"unsupported backend {location.backend}")
+    if location.backend == "postgresql":
+        from tact.telemetry.postgres import open_postgres_store
+
+        return open_postgres_store(location, timeout=timeout, keep_text=keep_text)
     if location.path is None:
         target = ":memory:"
     else:

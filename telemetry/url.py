@@ -7,18 +7,23 @@ CLI flag or protocol field. Rules, following SQLAlchemy:
 - ``sqlite:///telemetry.db`` -> ``telemetry.db`` relative to the working directory;
 - ``sqlite:////var/lib/tact.db`` -> the absolute path ``/var/lib/tact.db``;
 - ``sqlite:///~/tact.db`` -> ``~`` is expanded (convenient in editor settings);
-- ``sqlite:///:memory:`` -> a private in-memory database (tests, throwaway runs).
+- ``sqlite:///:memory:`` -> a private in-memory database (tests, throwaway runs);
+- ``postgresql://user:password@host:port/dbname`` (or ``postgres://``) -> a PostgreSQL
+  database, passed to libpq unchanged (``?host=/socket/dir`` etc. work); needs the
+  optional ``psycopg`` package (``pip install 'tact[postgres]'``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from tact.telemetry.errors import UnsupportedUrlError
 
 MEMORY = ":memory:"
+_PASSWORD = re.compile(r"(://[^:/@]*):[^@/]*@")
 _SQLITE_PREFIX = "sqlite:///"
 
 
@@ -27,15 +32,17 @@ class StoreLocation:
     """Where a store lives: the parsed form of a store URL."""
 
     url: str
-    backend: str  # "sqlite"
-    path: Path | None  # None for an in-memory database
+    backend: str  # "sqlite" | "postgresql"
+    path: Path | None  # the SQLite file; None for in-memory SQLite and for PostgreSQL
 
     @property
     def memory(self) -> bool:
-        return self.path is None
+        return self.backend == "sqlite" and self.path is None
 
     def describe(self) -> str:
-        """A short human name for messages: the path, or ':memory:'."""
+        """A short human name for messages: the path, ':memory:', or the URL sans password."""
+        if self.backend != "sqlite":
+            return _PASSWORD.sub(r"\1***@", self.url)
         return MEMORY if self.path is None else str(self.path)
 
 
@@ -51,9 +58,12 @@ def parse_url(url: str) -> StoreLocation:
             f"sqlite:////absolute/path.db)"
         )
     scheme = scheme.lower()
-    if scheme.startswith(("postgres", "postgresql")):
+    if scheme in ("postgresql", "postgres"):
+        return StoreLocation(url=url, backend="postgresql", path=None)
+    if scheme.startswith("postgres"):  # postgresql+psycopg:// and the like
         raise UnsupportedUrlError(
-            f"telemetry backend {scheme!r} is not supported yet; use sqlite:///path.db"
+            f"telemetry backend {scheme!r} is not supported yet; use postgresql://... "
+            f"or sqlite:///path.db"
         )
     if scheme != "sqlite":
         raise UnsupportedUrlError(

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=lambda args: p.error("choose a subcommand: export, import or stats"))
     tsub = p.add_subparsers(dest="telemetry_command", metavar="SUBCOMMAND")
-    url_help = f"store URL (default: {default_url()})"
+    url_help = f"store URL, sqlite:///path.db or postgresql://... (default: {default_url()})"
 
     ex = tsub.add_parser(
         "export",

@@ -115,7 +115,8 @@ def test_user_errors_are_one_line(tmp_path: Path, cups_file: Path) -> None:
         tact("import", "--format", "cups", str(bad), "--telemetry", url), "bad.jsonl:9:"
     )
     assert_one_line_error(
-        tact("export", "--format", "csv", "--telemetry", "postgresql://h/db"), "not supported yet"
+        tact("export", "--format", "csv", "--telemetry", "mysql://h/db"),
+        "unknown telemetry backend",
     )
     assert_one_line_error(tact("export", "--telemetry", url), "--format")
     assert_one_line_error(tact("export", "--format", "xml", "--telemetry", url), "invalid choice")

@@ -140,7 +140,7 @@ def test_full_queue_drops_instead_of_blocking(db_path: Path) -> None:
 
 def test_bad_url_is_a_configuration_error_at_construction() -> None:
     with pytest.raises(UnsupportedUrlError):
-        AsyncRecorder("postgresql://localhost/tact")
+        AsyncRecorder("mysql://localhost/tact")
 
 
 def test_text_is_not_stored_unless_opted_in(tmp_path: Path) -> None:

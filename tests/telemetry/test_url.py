@@ -17,6 +17,14 @@ def test_relative_absolute_and_memory() -> None:
     assert parse_url("sqlite:///~/t.db").path == Path.home() / "t.db"
 
 
+def test_postgres_urls_pass_through_with_password_hidden() -> None:
+    location = parse_url("postgresql://tact:s3cret@db.example:5433/telemetry")
+    assert location.backend == "postgresql" and not location.memory
+    assert location.url == "postgresql://tact:s3cret@db.example:5433/telemetry"
+    assert location.describe() == "postgresql://tact***@db.example:5433/telemetry"
+    assert parse_url("postgres:///tact?host=/run/pg").backend == "postgresql"
+
+
 def test_sqlite_url_round_trips_an_absolute_path(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "x.db")
     assert url.startswith("sqlite:////")
@@ -26,8 +34,7 @@ def test_sqlite_url_round_trips_an_absolute_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [
-        ("postgresql://user@host/db", "not supported yet"),
-        ("postgres://host/db", "not supported yet"),
+        ("postgresql+psycopg2://user@host/db", "not supported yet"),
         ("mysql://host/db", "unknown telemetry backend"),
         ("/plain/path.db", "not a telemetry URL"),
         ("sqlite://host/t.db", "host is not allowed"),
