@@ -314,6 +314,11 @@ class _Context:
             cut = prefix.find("\n", len(prefix) - settings.window_chars)
             start = cut + 1 if cut >= 0 else len(prefix) - settings.window_chars
         window = prefix[start:]
+        line = window[window.rfind("\n") + 1 :]
+        if _inside_text(line, language) or (
+            language == "python" and (window.count('"""') % 2 or window.count("\'\'\'") % 2)
+        ):
+            return None
         tree = syntax.parse(window, language)
         end = tree.root_node.end_byte
         if end and syntax.node_type_at(tree, end) in _IN_TEXT_NODES:
@@ -529,6 +534,33 @@ def _fits(stack: list[str], tok: str) -> bool:
     """A closing bracket may only close the innermost open bracket."""
     t = tok.strip()
     return t not in _CLOSE or (bool(stack) and stack[-1] == t)
+
+
+_QUOTES = {"python": "\"'", "rust": '"', "go": "\"'`"}
+_LINE_COMMENT = {"python": "#"}
+
+
+def _inside_text(line: str, language: str) -> bool:
+    """Whether the end of this line is inside a string or comment. Error recovery
+    parses an unterminated string as code, so a small lexer over the line decides."""
+    quotes = _QUOTES.get(language, "\"'`")
+    comment = _LINE_COMMENT.get(language, "//")
+    quote = ""
+    i = 0
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in quotes:
+            quote = ch
+        elif line.startswith(comment, i):
+            return True
+        i += 1
+    return bool(quote)
 
 
 def _last_code_indent(window: str) -> str:

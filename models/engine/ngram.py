@@ -78,6 +78,10 @@ class NgramCounts:
         entry = self.tables.get(())
         return len(_as_table(entry).counts) if entry is not None else 0
 
+    def as_dict(self) -> dict[tuple[str, ...], dict[str, int]]:
+        """Plain copy of every count (for tests and debugging, not the hot path)."""
+        return {ctx: dict(_as_table(e).counts) for ctx, e in self.tables.items()}
+
     def table(self, context: tuple[str, ...]) -> Table | None:
         entry = self.tables.get(context)
         return None if entry is None else _as_table(entry)

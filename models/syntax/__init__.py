@@ -257,13 +257,17 @@ def parses_in_place(
     """True when inserting the suggestion adds no syntax-error nodes compared with the
     document without it (errors the programmer already has do not count against it:
     an error node of the edited text counts as new unless the same node, with
-    positions mapped back across the insertion, exists without it).
+    positions mapped back across the insertion, exists without it). Errors that only
+    say "the document ends too early" are excused when the document was unfinished
+    anyway, and no bracket in the suggestion may close what is not open.
 
     Big documents are cut to ``window_lines`` lines around the cursor: the question is
     local, and parsing 5,000 lines twice per suggestion would cost milliseconds.
     """
     before, after = _window(prefix, suffix, window_lines, 8000)
-    without = set(_error_spans(parse(before + after, language)))
+    without_text = _to_bytes(before + after)
+    without_spans = _error_spans(parse(without_text, language))
+    without = set(without_spans)
     b0 = len(_to_bytes(before))
     n = len(_to_bytes(insertion))
     if not n:
@@ -273,10 +277,21 @@ def parses_in_place(
         """Map a byte position of the text with the insertion onto the text without."""
         return pos if pos <= b0 else (pos - n if pos >= b0 + n else b0)
 
-    tree = parse(before + insertion + after, language)
+    with_text = _to_bytes(before + insertion + after)
+    tree = parse(with_text, language)
+    # The document being typed is unfinished: errors at its very end ("missing }" when
+    # the block is still open) are not the suggestion's fault if the document was
+    # unfinished before it too, or if the suggestion ends by opening something.
+    unfinished_before = any(e >= len(without_text.rstrip()) for _, e, _ in without_spans)
+    code = insertion.rstrip()
+    opens = code.endswith((":", "{", "(", "[", ",", "=>", "=")) or code.endswith(" ")
+    eof = len(with_text.rstrip())
     for start, end, kind in _error_spans(tree):
-        if (back(start), back(end), kind) not in without:
-            return False
+        if (back(start), back(end), kind) in without:
+            continue
+        if end >= eof and (unfinished_before or opens):
+            continue
+        return False
     return _brackets_fit(tree, language, b0, b0 + n)
 
 
