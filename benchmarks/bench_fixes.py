@@ -263,8 +263,11 @@ def bench_humanevalfix(limit: int, precision: str, timeout: float, verbose: bool
             right += ok
         if verbose:
             status = "none" if fix is None else ("RIGHT" if ok else "WRONG")
-            print(f"{row['task_id']:>12} {row['bug_type']:<16} {status:<5} {dt:5.2f}s "
-                  + (fix.operator if fix else result.note), flush=True)
+            extra = (f"{fix.operator} fixed={len(fix.tests_fixed)} kept={len(fix.tests_kept)} "
+                     f"valid={result.validated} {fix.validation} {fix.evidence} | {fix.title}") if fix else (
+                result.note)
+            print(f"{row['task_id']:>12} {row['bug_type']:<16} {status:<5} {dt:5.2f}s {extra}",
+                  flush=True)
     _report(f"humanevalfix precision={precision}", len(rows), shown, right, times)
 
 

@@ -30,9 +30,12 @@ from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
 
 PRECISION = {
     # max candidates, suspicious lines, max edit chars, probes required to agree
-    "lenient": {"candidates": 3000, "lines": 12, "edit": 60, "agree": False, "budget": 30.0},
-    "standard": {"candidates": 2000, "lines": 10, "edit": 40, "agree": True, "budget": 20.0},
-    "strict": {"candidates": 2000, "lines": 8, "edit": 20, "agree": True, "budget": 20.0},
+    "lenient": {"candidates": 3000, "lines": 12, "edit": 60, "agree": False, "budget": 30.0,
+                "max_disagree": 1.0},
+    "standard": {"candidates": 2000, "lines": 10, "edit": 40, "agree": True, "budget": 20.0,
+                 "max_disagree": 1.0},
+    "strict": {"candidates": 2000, "lines": 8, "edit": 20, "agree": True, "budget": 20.0,
+               "max_disagree": 0.25},
 }
 
 
@@ -153,6 +156,36 @@ def _probe_inputs(results: Sequence[TestResult], limit: int = 40) -> list[tuple[
                     variants.append(key)
     # interleave so every base call gets a few variants within the limit
     return (out + variants)[:limit]
+
+
+def _probe_sets(results: Sequence[TestResult], limit: int = 48) -> tuple[list, list]:
+    """Probe inputs near the passing tests' calls, and near/at the failing tests' calls.
+
+    The original code is right on the passing tests, so a fix should mostly agree with
+    it on inputs *near* them; near the failing tests it is expected to differ.
+    """
+    failing = [r for r in results if not r.passed]
+    passing = [r for r in results if r.passed]
+    fail_probes = _probe_inputs(failing, limit // 2)
+    exclude = set(fail_probes)
+    pass_probes = [p for p in _probe_inputs(passing, limit) if p not in exclude]
+    return pass_probes[: limit - len(fail_probes)], fail_probes
+
+
+def _ordering_on_sequences(m: Mutant, source: str, failing: Sequence[TestResult]) -> bool:
+    """An equality test turned into ``<``/``>`` between strings or lists: implausible."""
+    if m.kind != "comparison" or source[m.start : m.end] not in ("==", "!="):
+        return False
+    if m.text not in ("<", "<=", ">", ">="):
+        return False
+    line_text = source.split("\n")[m.line - 1]
+    names = set(re.findall(r"[A-Za-z_]\w*", line_text))
+    for r in failing:
+        snap = r.values.get(str(m.line), {})
+        for k, v in snap.items():
+            if k in names and v[:1] in ("'", '"', "["):
+                return True
+    return False
 
 
 def _nudges(v: object) -> list[object]:
@@ -318,22 +351,57 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
     if not validated:
         result.note = f"no validated fix among {tried} candidate edits"
         return
-    # Precision: probe behaviour on generated inputs near the tests' own calls.
-    probes = _probe_inputs(base.results)
-    groups: dict[tuple, list[tuple[Mutant, str]]] = {}
-    probed = bool(probes) and (len(validated) > 1 or precision == "strict")
-    if probed:
-        reps = sb.run_many([s for _, s in validated], tests=[], probes=probes, timeout=per_test)
-        for (m, s), rep in zip(validated, reps, strict=True):
-            groups.setdefault(tuple(rep.probes or ()), []).append((m, s))
-    else:
-        groups[()] = validated
-    strength = "tests+probes" if probed else "tests"
-    if len(groups) > 1 and cfg["agree"]:
-        result.note = (f"{len(validated)} validated edits behave differently on "
-                       f"{len(probes)} generated inputs: the tests do not pin the fix down; "
-                       "declined")
+    # Precision: evidence and type sanity before behaviour probes.
+    if cfg["agree"] and len(failing) == 1 and len(passing) >= 4:
+        # One corner-case test against many passing ones: a one-token edit that flips
+        # it is usually an overfit (the real bug is missing logic). Only edits driven
+        # by the error itself (undefined names, attributes) are trusted here.
+        validated = [(m, s) for m, s in validated if m.kind in ("name", "import", "attribute")]
+        if not validated:
+            result.note = ("only one of the tests fails and a one-token edit that flips it "
+                           "is likely an overfit: declined")
+            return
+    validated = [(m, s) for m, s in validated if not _ordering_on_sequences(m, source, failing)]
+    if not validated:
+        result.note = "the only validated edits order strings or lists: declined"
         return
+    # Precision: probe behaviour on generated inputs near the tests' own calls.
+    near_pass, near_fail = _probe_sets(base.results)
+    probes = near_pass + near_fail
+    evidence: dict[int, dict] = {}
+    strength = "tests"
+    if probes:
+        strength = "tests+probes"
+        sources = [source] + [s for _, s in validated]
+        reps = sb.run_many(sources, tests=[], probes=probes, timeout=per_test)
+        orig = reps[0].probes or []
+        kept_valid = []
+        groups: dict[tuple, int] = {}
+        for (m, s), rep in zip(validated, reps[1:], strict=True):
+            out = rep.probes or []
+            if len(out) != len(orig):
+                continue
+            hang = sum(1 for o, c in zip(orig, out, strict=True)
+                       if not o.startswith("<") and c in ("<timeout>", "<budget>"))
+            n_pass = len(near_pass)
+            differ = sum(1 for o, c in zip(orig[:n_pass], out[:n_pass], strict=True) if o != c)
+            rate = differ / n_pass if n_pass else 0.0
+            evidence[id(m)] = {"hangs": hang, "disagree_near_passing": round(rate, 3),
+                               "probes": len(probes)}
+            if rate > cfg["max_disagree"]:
+                continue  # changes behaviour around tests that already passed
+            kept_valid.append((m, s))
+            groups[tuple(out)] = groups.get(tuple(out), 0) + 1
+        if not kept_valid:
+            result.note = (f"{len(validated)} edits pass the tests but change behaviour on "
+                           "inputs near the passing tests (or hang): declined")
+            return
+        if len(groups) > 1 and cfg["agree"]:
+            result.note = (f"{len(kept_valid)} validated edits behave differently on "
+                           f"{len(probes)} generated inputs: the tests do not pin the fix "
+                           "down; declined")
+            return
+        validated = kept_valid
     ranked = sorted(validated, key=lambda ms: (
         PRIORITY.get(ms[0].kind, 9) + rank_line.get(ms[0].line, 3) * 0.7,
         len(ms[0].text) + ms[0].end - ms[0].start))
@@ -342,8 +410,10 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
     fixed_tests = [r.test for r in failing]
     kept = [r.test for r in passing]
     for m, s in ranked[:max_fixes]:
-        result.fixes.append(_make_fix(source, m, s, failing, fixed_tests, kept, strength,
-                                      len(validated), tried, susp))
+        fix = _make_fix(source, m, s, failing, fixed_tests, kept, strength, len(validated),
+                        tried, susp)
+        fix.evidence = evidence.get(id(m), {})
+        result.fixes.append(fix)
     result.note = f"{len(validated)} validated of {tried} candidates"
 
 

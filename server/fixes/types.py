@@ -51,6 +51,7 @@ class Fix:
     problem: Problem | None = None
     tests_fixed: list[str] = field(default_factory=list)
     tests_kept: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)  # probe agreement etc.
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
