@@ -235,6 +235,8 @@ def _inline_accepts(ws: EditorWorkspace) -> list[Decision]:
 def test_ghost_text_accepted_with_tab_is_recorded(scenario: dict[str, Any]) -> None:
     assert not scenario.get("error"), scenario.get("error")
     assert not scenario["completionError"], scenario["completionError"]
+    # The status bar item left its "starting" state: `tact/status` answered.
+    assert "tact" in (scenario.get("statusText") or ""), scenario.get("statusText")
     ghost = scenario["ghostText"]
     assert ghost and EXPECTED_CONTINUATION in ghost, f"ghost text was {ghost!r}"
     assert (ARTIFACTS / SCREENSHOT).stat().st_size > 10_000
