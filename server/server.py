@@ -26,7 +26,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
-
 from tact.server.cli.main import package_version
 from tact.server.lsp import items
 from tact.server.lsp.client_log import ClientLogHandler
@@ -158,12 +157,14 @@ class TactServer(LanguageServer):
                 paths = source_files(roots)
                 index_paths = getattr(provider, "index_paths", None)
                 if index_paths is not None:
-                    self.indexed_files = int(index_paths([str(p) for p in paths]))
+                    self.indexed_files = int(index_paths(paths))
                 else:
                     for p in paths:
                         lang = language_of(None, p.as_uri())
                         if lang:
-                            provider.update_document(p.as_uri(), lang, p.read_text("utf-8", "replace"))
+                            provider.update_document(
+                                p.as_uri(), lang, p.read_text("utf-8", "replace")
+                            )
                             self.indexed_files += 1
                 log.info("learned %d workspace files", self.indexed_files)
             except Exception:
@@ -264,7 +265,9 @@ def _register_lifecycle(server: TactServer) -> None:
             ls._expiry_task = asyncio.get_running_loop().create_task(ls.expire_periodically())
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: TactServer, params: types.DidChangeConfigurationParams) -> None:
+    def did_change_configuration(
+        ls: TactServer, params: types.DidChangeConfigurationParams
+    ) -> None:
         ls.update_settings(params.settings)
 
     @server.feature(types.SHUTDOWN)
@@ -289,7 +292,9 @@ def _register_documents(server: TactServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: TactServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
-        text = params.text if params.text is not None else ls.workspace.get_text_document(uri).source
+        text = (
+            params.text if params.text is not None else ls.workspace.get_text_document(uri).source
+        )
         language = ls.languages.get(uri) or language_of(None, uri)
         if language is not None and ls.check_suitable(uri, text):
             ls.learn(uri, language, text)
@@ -351,7 +356,9 @@ def _register_telemetry(server: TactServer) -> None:
         try:
             suggestion_id = _suggestion_id(params)
             if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-                raise JsonRpcInvalidParams(message=f"acceptedLength must be an int >= 0: {params!r}")
+                raise JsonRpcInvalidParams(
+                    message=f"acceptedLength must be an int >= 0: {params!r}"
+                )
         except JsonRpcInvalidParams as exc:
             log.warning("%s: %s", DID_PARTIALLY_ACCEPT, exc.message)
             return
@@ -360,8 +367,9 @@ def _register_telemetry(server: TactServer) -> None:
 
     @server.feature(STATUS)
     async def status(ls: TactServer, params: Any) -> dict[str, Any]:
-        # Status doubles as a sync point: everything recorded before it is written.
-        if ls.pipeline is not None:
+        # Status doubles as a sync point: everything recorded before it is written
+        # (unless the caller passes {"flush": false}, as replay does after each request).
+        if ls.pipeline is not None and _field(params, "flush") is not False:
             await asyncio.get_running_loop().run_in_executor(None, ls.pipeline.flush, 10.0)
         return ls.status()
 

@@ -210,7 +210,9 @@ def to_protocol(settings: Settings) -> dict[str, Any]:
 
     def convert(obj: Any) -> Any:
         if dataclasses.is_dataclass(obj):
-            return {camel_key(f.name): convert(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+            return {
+                camel_key(f.name): convert(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+            }
         return obj
 
     return convert(settings)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from lsprotocol import types
-
 from tact.server.pipeline.suggest import Suggestion
 
 ACCEPT_COMMAND = "tact.accept"

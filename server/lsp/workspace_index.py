@@ -20,9 +20,25 @@ MAX_FILES = 2000
 MAX_BYTES = 20_000_000
 MAX_FILE_BYTES = 1_000_000
 SKIP_DIRS = {
-    ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "env", "__pycache__",
-    "site-packages", "dist", "build", "target", ".tox", ".mypy_cache", ".pytest_cache",
-    ".ruff_cache", ".idea", ".vscode", "out",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    ".venv",
+    "venv",
+    "env",
+    "__pycache__",
+    "site-packages",
+    "dist",
+    "build",
+    "target",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".idea",
+    ".vscode",
+    "out",
 }
 
 

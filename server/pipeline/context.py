@@ -78,9 +78,7 @@ class Context:
         return self.request.language
 
 
-def build_context(
-    text: str, offset: int, uri: str, language: str, max_lines: int
-) -> Context:
+def build_context(text: str, offset: int, uri: str, language: str, max_lines: int) -> Context:
     """The bounded view of ``text`` around ``offset`` (an index into ``text``)."""
     offset = max(0, min(offset, len(text)))
     start = max(0, offset - PREFIX_CHARS)

@@ -64,7 +64,8 @@ class Pipeline:
         self.tracker = OutcomeTracker(settings.completion.reject_timeout_ms / 1000.0)
         self.recorder: Any = NullRecorder()
         self.state = feats.new_state()
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()  # today's decisions by stage
+        self.totals: Counter[str] = Counter()  # this session's decisions by stage
         self._count_day: dt.date | None = None
         self.open_telemetry(settings.telemetry.url)
 
@@ -230,9 +231,13 @@ class Pipeline:
             self.counts.clear()
             self._count_day = day
         self.counts[key] += 1
+        self.totals[key] += 1
 
     def status(self) -> dict[str, Any]:
-        if self._count_day is not None and dt.date.fromtimestamp(self.clock.now()) != self._count_day:
+        if (
+            self._count_day is not None
+            and dt.date.fromtimestamp(self.clock.now()) != self._count_day
+        ):
             self.counts.clear()
             self._count_day = None
         return {
@@ -243,6 +248,10 @@ class Pipeline:
             "hiddenToday": self.counts["hidden"],
             "skippedToday": self.counts["skipped"],
             "telemetryUrl": self.settings.telemetry.url,
+            # Beyond the agreed fields: this session's totals (replay summaries use them).
+            "shownSession": self.totals["shown"],
+            "hiddenSession": self.totals["hidden"],
+            "skippedSession": self.totals["skipped"],
         }
 
     def flush(self, timeout: float | None = 10.0) -> bool:

@@ -4,17 +4,16 @@ driven by pytest-lsp's client, with a throwaway workspace and SQLite store."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-
 from tact.telemetry.records import Decision
 from tact.telemetry.store import open_store
 
@@ -76,10 +75,8 @@ async def tact_server(
     finally:
         server = client._server
         if server is not None and server.returncode is None and client.error is None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(server.wait(), 5)
-            except TimeoutError:
-                pass
         if server is not None and server.returncode is None:
             server.kill()
         await client.stop()
@@ -103,7 +100,9 @@ async def status_of(client: LanguageClient) -> dict[str, Any]:
 def open_document(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
         )
     )
 
@@ -114,7 +113,9 @@ def insert(client: LanguageClient, uri: str, version: int, line: int, char: int,
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[
-                types.TextDocumentContentChangePartial(range=types.Range(start=pos, end=pos), text=text)
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=pos, end=pos), text=text
+                )
             ],
         )
     )
@@ -145,8 +146,3 @@ async def raw_request(client: LanguageClient, msg_id: str, method: str, params: 
 def rows(url: str) -> list[Decision]:
     with open_store(url) as store:
         return list(store.iter_decisions())
-
-
-@pytest.fixture
-def read_rows() -> Callable[[str], list[Decision]]:
-    return rows

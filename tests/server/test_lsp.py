@@ -6,10 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
-from pygls.exceptions import JsonRpcException
-
-from conftest import (
+from lsp_helpers import (
     LEARNABLE,
     inline,
     insert,
@@ -19,6 +16,8 @@ from conftest import (
     status_of,
     tact_server,
 )
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 PREFIX = "def other(response):\n    response.headers.setdefault("
 COL = len(PREFIX.split("\n")[1])
@@ -115,7 +114,9 @@ async def test_partial_accept(tmp_path: Path) -> None:
         uri = (ws / "new.py").as_uri()
         item = await shown_suggestion(client, uri)
         sid = item.command.arguments[0]
-        client.protocol.notify("tact/didPartiallyAcceptCompletion", {"id": sid, "acceptedLength": 7})
+        client.protocol.notify(
+            "tact/didPartiallyAcceptCompletion", {"id": sid, "acceptedLength": 7}
+        )
         await status_of(client)
     [row] = rows(url)
     assert row.outcome.value == "partial" and row.accepted_chars == 7
@@ -201,8 +202,8 @@ async def test_completion_request_path(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     async with tact_server(ws, files={"app.py": LEARNABLE}) as (client, url):
         uri = (ws / "new.py").as_uri()
-        text = "def other(response):\n    response.headers.setdef"
-        open_document(client, uri, text)
+        open_document(client, uri, "def other(response):\n    response.headers.")
+        insert(client, uri, 2, 1, 21, "setdef")  # typed after opening
         result = await client.text_document_completion_async(
             types.CompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
@@ -214,7 +215,7 @@ async def test_completion_request_path(tmp_path: Path) -> None:
         edit = item.text_edit
         assert edit.range.start == types.Position(line=1, character=21)  # start of "setdef"
         assert edit.new_text.startswith("setdefault(")
-        assert item.label == edit.new_text[len("setdef"):].split("\n")[0]
+        assert item.label == edit.new_text[len("setdef") :].split("\n")[0]
         await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="tact.accept", arguments=item.command.arguments)
         )

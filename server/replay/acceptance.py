@@ -1,0 +1,50 @@
+"""The simulated programmer's acceptance rule (stated in README).
+
+Given a shown suggestion and the text the programmer is about to type:
+
+* **full accept** when the suggestion is exactly the upcoming text and ends at the
+  end of a line (a one-line suggestion equal to the rest of the line, or several
+  lines that all match). The programmer accepts (``tact.accept``) and skips past it.
+* **partial accept** otherwise, when the longest common prefix of the suggestion and
+  the upcoming text, cut back to a word boundary, is at least ``min_chars``
+  characters: the programmer accepts that much word by word
+  (``tact/didPartiallyAcceptCompletion``) and skips past it.
+* otherwise the programmer ignores it and keeps typing; the server infers the rejection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIN_PARTIAL_CHARS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: str  # "full" | "partial" | "none"
+    chars: int = 0  # characters of the suggestion accepted
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def judge(suggestion: str, upcoming: str, min_chars: int = MIN_PARTIAL_CHARS) -> Verdict:
+    if not suggestion.strip():
+        return Verdict("none")
+    if upcoming.startswith(suggestion):
+        end = len(suggestion)
+        if end == len(upcoming) or upcoming[end] in "\r\n":
+            return Verdict("full", end)
+    common = 0
+    limit = min(len(suggestion), len(upcoming))
+    while common < limit and suggestion[common] == upcoming[common]:
+        common += 1
+    # Cut back to a word boundary: never stop inside an identifier or number.
+    while (
+        0 < common < len(upcoming) and _is_word(upcoming[common - 1]) and _is_word(upcoming[common])
+    ):
+        common -= 1
+    if common >= min_chars and suggestion[:common].strip():
+        return Verdict("partial", common)
+    return Verdict("none")
