@@ -34,6 +34,7 @@ M.defaults = {
   settings = {},
   autotrigger = false, -- 0.11+: open the completion menu while typing
   inline = true, -- 0.12+: ghost text
+  inline_accept_key = "<M-CR>", -- 0.12+: accept the ghost text (or ask for one)
 }
 
 local function has(v)
@@ -203,14 +204,13 @@ local function on_attach(client, bufnr, opts)
     vim.bo[bufnr].omnifunc = "v:lua.vim.lsp.omnifunc"
   end
   if opts.inline and vim.lsp.inline_completion and vim.lsp.inline_completion.enable then
-    -- 0.12+: ghost text; accepting it (vim.lsp.inline_completion.get) runs the item's
-    -- command, i.e. tact.accept.
+    -- 0.12+: ghost text. vim.lsp.inline_completion.get() accepts the shown item and runs
+    -- its command (tact.accept); with nothing shown it asks the server for one.
+    -- (Neovim offers no "rendered" hook here, so no tact/didShowCompletion for ghost text.)
     pcall(vim.lsp.inline_completion.enable, true, { bufnr = bufnr })
-    vim.keymap.set("i", "<M-CR>", function()
-      if not vim.lsp.inline_completion.get() then
-        return "<M-CR>"
-      end
-    end, { buffer = bufnr, expr = true, desc = "tact: accept the inline suggestion" })
+    vim.keymap.set("i", opts.inline_accept_key, function()
+      vim.lsp.inline_completion.get({ bufnr = bufnr })
+    end, { buffer = bufnr, desc = "tact: accept (or ask for) the inline suggestion" })
   end
   if opts.on_attach then
     opts.on_attach(client, bufnr)
@@ -291,6 +291,8 @@ function M.setup(user)
   end, { desc = "tact: train the acceptance model now" })
   return M
 end
+
+M._complete_insertion = complete_insertion -- for tests
 
 --- Number of tact clients attached to a buffer (for scripts and tests).
 function M.attached(bufnr)
