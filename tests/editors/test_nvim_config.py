@@ -47,7 +47,7 @@ def test_confirmed_word_is_completed_to_the_whole_multiline_suggestion(nvim: Any
     item = {"textEdit": {"newText": "build_response(request, status=200)\nreturn x"}}
     nvim.exec_lua("_G.t._complete_insertion(0, ...)", {"word": "build_response(request,"}, item)
     assert nvim.current.buffer[:] == ["x = build_response(request, status=200)", "return x", "tail"]
-    assert nvim.current.window.cursor == [2, len("return x")]
+    assert tuple(nvim.current.window.cursor) == (2, len("return x"))
 
 
 def test_unexpected_buffer_is_left_alone(nvim: Any) -> None:
