@@ -83,7 +83,7 @@ def document_key(uri: str) -> str:
 class EngineSettings:
     """Knobs of the search; defaults chosen on held-out library code (see report)."""
 
-    discount: float = 0.75
+    discounts: tuple[float, float, float] = (0.6, 1.0, 1.3)  # for counts 1, 2, 3+
     local_strength: float = 3.0  # pseudo-count: local weight = n / (n + strength)
     min_first_prob: float = 0.20  # decline when the first token is less likely than this
     min_next_prob: float = 0.15  # stop extending where a token is less likely than this
@@ -250,7 +250,7 @@ class EmbeddedProvider:
             total = 0.0
             for i in range(self.order - 1, len(seq)):
                 chain = model.chain(seq[i - self.order + 1 : i])
-                p = probability(chain, seq[i], self.settings.discount, base)
+                p = probability(chain, seq[i], self.settings.discounts, base)
                 total += math.log(max(p, 1e-12))
         return total / len(tokens)
 
@@ -384,7 +384,7 @@ class _Search:
                     names[tok] = None
         if not names:
             return []
-        d = self.s.discount
+        d = self.s.discounts
         lam = 0.0
         if lchain and len(lchain) > 1:
             depth_bonus = len(lchain) / max(len(gchain), 1)

@@ -1,4 +1,4 @@
-"""Token n-gram counts with interpolated absolute discounting.
+"""Token n-gram counts with interpolated (modified) absolute discounting.
 
 Why this model: it is exact to update (add or subtract the n-grams of a changed region
 of a file as it is edited), needs no training pass, and answers "what comes next" with a
@@ -7,9 +7,11 @@ handful of dict lookups, so suggestions stay in the low milliseconds in pure Pyt
 Counts are raw (not Kneser-Ney continuation counts) at every order, which keeps
 subtraction exact; the discount is interpolated with the next shorter context:
 
-    P(w | h) = (max(c(h, w) - D, 0) + D * T(h) * P(w | h')) / c(h)
+    P(w | h) = (max(c(h, w) - D(c), 0) + gamma(h) * P(w | h')) / c(h)
+    gamma(h) = D1 * N1(h) + D2 * N2(h) + D3 * N3+(h)
 
-where T(h) is the number of distinct tokens seen after h and h' drops h's oldest token.
+where Nk(h) counts the distinct tokens seen k times after h, D(c) is D1, D2 or D3 for
+counts 1, 2, 3+, and h' drops h's oldest token.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ _TOP = 8
 class Table:
     """Counts of the tokens that followed one context."""
 
-    __slots__ = ("counts", "top", "total")
+    __slots__ = ("counts", "n1", "n2", "top", "total")
 
     def __init__(self) -> None:
         self.total = 0
         self.counts: dict[str, int] = {}
         self.top: list[str] | None = None
+        self.n1 = 0  # tokens seen exactly once after this context
+        self.n2 = 0  # ... exactly twice (for count-dependent discounts)
 
     def best(self, k: int = _TOP) -> list[str]:
         """The k most frequent next tokens (cached)."""
@@ -52,6 +56,8 @@ def _as_table(entry: Table | tuple[str, int]) -> Table:
         table = Table()
         table.total = count
         table.counts = {tok: count}
+        table.n1 = count == 1
+        table.n2 = count == 2
         return table
     return entry  # type: ignore[return-value]
 
@@ -113,11 +119,22 @@ class NgramCounts:
                         table = Table()
                         table.counts = {tok: c, w: delta}
                         table.total = c + delta
+                        table.n1 = (c == 1) + (delta == 1)
+                        table.n2 = (c == 2) + (delta == 2)
                         tables[ctx] = table
                     continue
                 table = entry  # type: ignore[assignment]
                 counts = table.counts
-                c = counts.get(w, 0) + delta
+                c0 = counts.get(w, 0)
+                c = c0 + delta
+                if c0 == 1:
+                    table.n1 -= 1
+                elif c0 == 2:
+                    table.n2 -= 1
+                if c == 1:
+                    table.n1 += 1
+                elif c == 2:
+                    table.n2 += 1
                 if c > 0:
                     if w not in counts and len(counts) >= _STALE_OK:
                         table.top = None  # a new type may deserve a place
@@ -147,11 +164,20 @@ class NgramCounts:
         return out
 
 
-def probability(chain: list[Table], w: str, discount: float, base: float) -> float:
-    """Interpolated probability of w given the tables from ``NgramCounts.chain``."""
+def probability(
+    chain: list[Table], w: str, discounts: tuple[float, float, float], base: float
+) -> float:
+    """Interpolated probability of w given the tables from ``NgramCounts.chain``.
+
+    ``discounts`` are subtracted from counts of 1, 2 and 3+ (as in modified
+    Kneser-Ney); the mass they free goes to the shorter context's estimate.
+    """
+    d1, d2, d3 = discounts
     p = base
     for table in chain:
         c = table.counts.get(w, 0)
-        counts_len = len(table.counts)
-        p = ((c - discount if c > discount else 0.0) + discount * counts_len * p) / table.total
+        n1, n2 = table.n1, table.n2
+        gamma = d1 * n1 + d2 * n2 + d3 * (len(table.counts) - n1 - n2)
+        kept = 0.0 if c == 0 else c - (d1 if c == 1 else d2 if c == 2 else d3)
+        p = ((kept if kept > 0.0 else 0.0) + gamma * p) / table.total
     return p

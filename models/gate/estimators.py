@@ -10,6 +10,7 @@ the same formula in numpy, so the ONNX output can be checked against it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ def make_estimator(name: str, seed: int = 0) -> Any:
             max_leaf_nodes=8,
             min_samples_leaf=20,
             l2_regularization=1.0,
+            max_features=0.5,  # feature subsampling per split: steadier on small data
             early_stopping=False,
             random_state=seed,
         )
@@ -49,12 +51,12 @@ def make_estimator(name: str, seed: int = 0) -> Any:
 
 
 def fit_estimator(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
-    """Fit with sample weights routed to the final step of a Pipeline."""
+    """Fit with sample weights routed to every step of a Pipeline (the scaler too, so a
+    weight of k acts exactly like k copies of the row)."""
     if w is None:
         return model.fit(X, y)
     if isinstance(model, Pipeline):
-        last = model.steps[-1][0]
-        return model.fit(X, y, **{f"{last}__sample_weight": w})
+        return model.fit(X, y, **{f"{name}__sample_weight": w for name, _ in model.steps})
     return model.fit(X, y, sample_weight=w)
 
 
@@ -99,12 +101,15 @@ class CalibratedGate:
         from skl2onnx import to_onnx
         from skl2onnx.common.data_types import FloatTensorType
 
-        model = to_onnx(
-            self.base,
-            initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
-            options={id(self.base): {"zipmap": False}},
-            target_opset={"": TARGET_OPSET, "ai.onnx.ml": 3},
-        )
+        with warnings.catch_warnings():
+            # skl2onnx writes boolean tree attributes that protobuf 6 flags (harmless).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = to_onnx(
+                self.base,
+                initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+                options={id(self.base): {"zipmap": False}},
+                target_opset={"": TARGET_OPSET, "ai.onnx.ml": 3},
+            )
         graph = model.graph
         prob = next(o.name for o in graph.output if "prob" in o.name)
         consts = {
