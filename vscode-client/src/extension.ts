@@ -9,6 +9,7 @@
  * - Status bar: `tact/status`, refreshed on a timer and after each reported event.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import {
     commands,
@@ -113,12 +114,14 @@ function which(name: string): string | undefined {
 
 async function startClient(context: ExtensionContext): Promise<void> {
     const cfg = workspace.getConfiguration('tact');
+    const cwd = workspace.workspaceFolders?.[0]?.uri.fsPath;
     const launch = resolveServerLaunch({
         serverCommand: cfg.get('server.command'),
         pythonInterpreter: cfg.get('python.interpreter'),
         which,
+        workspaceFolder: cwd,
+        home: os.homedir(),
     });
-    const cwd = workspace.workspaceFolders?.[0]?.uri.fsPath;
     output.info(`starting server (${launch.source}): ${launch.command} ${launch.args.join(' ')}`);
 
     const serverOptions: ServerOptions = {

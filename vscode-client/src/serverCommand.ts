@@ -18,16 +18,33 @@ export interface LaunchInputs {
     pythonInterpreter?: unknown;
     /** Finds an executable on PATH (absolute path) or returns undefined. */
     which: (name: string) => string | undefined;
+    /** Expands `${workspaceFolder}` in the two settings above (VS Code does not). */
+    workspaceFolder?: string;
+    /** Expands a leading `~/`. */
+    home?: string;
+}
+
+/** `${workspaceFolder}` and a leading `~/` expanded, as users expect in a path setting. */
+export function expandPath(value: string, workspaceFolder?: string, home?: string): string {
+    let out = value;
+    if (workspaceFolder !== undefined) {
+        out = out.split('${workspaceFolder}').join(workspaceFolder);
+    }
+    if (home !== undefined && (out === '~' || out.startsWith('~/'))) {
+        out = home + out.slice(1);
+    }
+    return out;
 }
 
 export function resolveServerLaunch(inputs: LaunchInputs): ServerLaunch {
+    const expand = (v: string) => expandPath(v, inputs.workspaceFolder, inputs.home);
     const argv = Array.isArray(inputs.serverCommand)
-        ? inputs.serverCommand.filter((a): a is string => typeof a === 'string' && a !== '')
+        ? inputs.serverCommand.filter((a): a is string => typeof a === 'string' && a !== '').map(expand)
         : [];
     if (argv.length > 0) {
         return { command: argv[0], args: argv.slice(1), source: 'tact.server.command' };
     }
-    const interp = typeof inputs.pythonInterpreter === 'string' ? inputs.pythonInterpreter.trim() : '';
+    const interp = typeof inputs.pythonInterpreter === 'string' ? expand(inputs.pythonInterpreter.trim()) : '';
     if (interp) {
         return { command: interp, args: ['-m', 'tact', 'serve'], source: 'tact.python.interpreter' };
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { resolveServerLaunch } from '../src/serverCommand';
+import { expandPath, resolveServerLaunch } from '../src/serverCommand';
 
 const noPath = () => undefined;
 
@@ -20,4 +20,15 @@ test('then tact on PATH, then python3 -m tact serve', () => {
     assert.deepEqual([onPath.command, onPath.args, onPath.source], ['/usr/local/bin/tact', ['serve'], 'PATH']);
     const fallback = resolveServerLaunch({ serverCommand: 'not-an-array', pythonInterpreter: 3, which: noPath });
     assert.deepEqual([fallback.command, fallback.args, fallback.source], ['python3', ['-m', 'tact', 'serve'], 'default']);
+});
+
+test('${workspaceFolder} and ~/ are expanded in both settings', () => {
+    const l = resolveServerLaunch({ pythonInterpreter: '${workspaceFolder}/.venv/bin/python',
+        which: noPath, workspaceFolder: '/w', home: '/home/me' });
+    assert.equal(l.command, '/w/.venv/bin/python');
+    const c = resolveServerLaunch({ serverCommand: ['~/bin/tact', 'serve', '--log', '${workspaceFolder}/x.log'],
+        which: noPath, workspaceFolder: '/w', home: '/home/me' });
+    assert.deepEqual([c.command, c.args], ['/home/me/bin/tact', ['serve', '--log', '/w/x.log']]);
+    assert.equal(expandPath('a~/b', '/w', '/h'), 'a~/b');
+    assert.equal(expandPath('${workspaceFolder}', undefined, '/h'), '${workspaceFolder}');
 });
