@@ -29,6 +29,10 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+def _inside_word(text: str, i: int) -> bool:
+    return 0 < i < len(text) and _is_word(text[i - 1]) and _is_word(text[i])
+
+
 def judge(suggestion: str, upcoming: str, min_chars: int = MIN_PARTIAL_CHARS) -> Verdict:
     if not suggestion.strip():
         return Verdict("none")
@@ -40,10 +44,9 @@ def judge(suggestion: str, upcoming: str, min_chars: int = MIN_PARTIAL_CHARS) ->
     limit = min(len(suggestion), len(upcoming))
     while common < limit and suggestion[common] == upcoming[common]:
         common += 1
-    # Cut back to a word boundary: never stop inside an identifier or number.
-    while (
-        0 < common < len(upcoming) and _is_word(upcoming[common - 1]) and _is_word(upcoming[common])
-    ):
+    # Cut back to a word boundary of both texts: word-by-word accepting never stops
+    # inside an identifier or number of either.
+    while 0 < common and (_inside_word(upcoming, common) or _inside_word(suggestion, common)):
         common -= 1
     if common >= min_chars and suggestion[:common].strip():
         return Verdict("partial", common)
