@@ -46,7 +46,7 @@ def judge(suggestion: str, upcoming: str, min_chars: int = MIN_PARTIAL_CHARS) ->
         common += 1
     # Cut back to a word boundary of both texts: word-by-word accepting never stops
     # inside an identifier or number of either.
-    while 0 < common and (_inside_word(upcoming, common) or _inside_word(suggestion, common)):
+    while common > 0 and (_inside_word(upcoming, common) or _inside_word(suggestion, common)):
         common -= 1
     if common >= min_chars and suggestion[:common].strip():
         return Verdict("partial", common)

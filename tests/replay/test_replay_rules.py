@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from tact.server.replay.acceptance import judge
 from tact.server.replay.programmer import Programmer
 from tact.server.replay.segment import natural_points

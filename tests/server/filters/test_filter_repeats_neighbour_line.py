@@ -1,5 +1,4 @@
 from filter_helpers import context
-
 from tact.server.pipeline.filters import repeats_neighbour_line
 
 
