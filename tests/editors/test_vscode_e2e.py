@@ -260,3 +260,13 @@ def test_quick_fix_offered_for_syntax_error(scenario: dict[str, Any]) -> None:
     fixes = scenario["quickFixes"]
     assert fixes, "Ctrl+. listed no code action"
     print(f"quick fixes offered: {fixes}", file=sys.stderr)
+
+
+def test_toggle_command_turns_suggestions_off_and_on(scenario: dict[str, Any]) -> None:
+    """The command writes `tact.enable`, the extension pushes it to the server, and the
+    status bar shows what the server then reports in `tact/status`."""
+    assert not scenario.get("error"), scenario.get("error")
+    assert not scenario["toggleError"], scenario["toggleError"]
+    off, on = scenario["toggle"]
+    assert "codicon-circle-slash" in off
+    assert "codicon-circle-slash" not in on

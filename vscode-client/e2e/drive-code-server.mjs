@@ -28,7 +28,7 @@ const browser = await chromium.launch({
 });
 const result = {
     ok: false, ghostText: null, lineAfterAccept: null, quickFixes: [], lightbulb: false, steps,
-    completionError: null, fixError: null,
+    completionError: null, fixError: null, toggleError: null, toggle: [],
 };
 
 async function shot(page, name) {
@@ -84,8 +84,9 @@ try {
     result.statusText = (await status.innerText()).trim();
     step('server ready');
     await completionPart(page);
+    await togglePart(page);
     await fixPart(page);
-    result.ok = !result.completionError && !result.fixError;
+    result.ok = !result.completionError && !result.fixError && !result.toggleError;
 } catch (err) {
     result.error = String(err?.stack ?? err);
     const pages = browser.contexts().flatMap((c) => c.pages());
@@ -136,6 +137,49 @@ async function completionPart(page) {
     } catch (err) {
         result.completionError = String(err?.stack ?? err);
         await shot(page, 'vscode-completion-failure.png');
+        await page.keyboard.press('Escape');
+    }
+}
+
+/** Run a command from the palette (F1), by its title. */
+async function runCommand(page, title) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout });
+    await row.click();
+}
+
+/** Status bar icon of tact's item: the codicon class names inside it. */
+async function statusIcons(page) {
+    return page.evaluate(() => {
+        const item = [...document.querySelectorAll('.statusbar-item')]
+            .find((e) => e.textContent?.includes('tact'));
+        return item ? [...item.querySelectorAll('.codicon')].map((c) => c.className).join(' ') : '';
+    });
+}
+
+/** "tact: Toggle suggestions" twice: the status bar follows the server's tact/status. */
+async function togglePart(page) {
+    try {
+        for (const expectOff of [true, false]) {
+            await runCommand(page, 'tact: Toggle suggestions');
+            await page.waitForFunction((off) => {
+                const item = [...document.querySelectorAll('.statusbar-item')]
+                    .find((e) => e.textContent?.includes('tact'));
+                return !!item && !!item.querySelector('.codicon-circle-slash') === off;
+            }, expectOff, { timeout });
+            result.toggle.push(await statusIcons(page));
+            if (expectOff) {
+                await shot(page, 'vscode-suggestions-off.png');
+            }
+        }
+        step('toggled off and on');
+    } catch (err) {
+        result.toggleError = String(err?.stack ?? err);
+        await shot(page, 'vscode-toggle-failure.png');
         await page.keyboard.press('Escape');
     }
 }
