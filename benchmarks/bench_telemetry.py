@@ -109,10 +109,13 @@ def make_decisions(n: int, features, seed: int = 0) -> list[Decision]:
 
 
 def bench_batch(
-    decisions: list[Decision], folder: Path, batch: int, tag: str
+    decisions: list[Decision], folder: Path, batch: int, tag: str, url: str | None = None
 ) -> tuple[float, float]:
     """(decisions per wall second, decisions per CPU second of this process)."""
-    with open_store(sqlite_url(folder / f"batch-{tag}-{batch}.db")) as store:
+    with open_store(url or sqlite_url(folder / f"batch-{tag}-{batch}.db")) as store:
+        if url is not None:  # a shared server database: start from an empty table
+            with store.transaction():
+                store._exec("DELETE FROM decisions")
         wall, cpu = time.perf_counter(), time.process_time()
         for i in range(0, len(decisions), batch):
             store.record_many(decisions[i : i + batch])
@@ -150,6 +153,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="decisions per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per setting (best kept)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="also measure a PostgreSQL store (its table is emptied)"
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print("rates are the best of", args.repeat, "runs; 'cpu' = decisions per CPU-second")
@@ -180,6 +186,19 @@ def main() -> None:
                 f"  (cpu {best['cpu_rate']:,.0f}/s); record() p50 {best['p50_us']:.1f} us,"
                 f" p99 {best['p99_us']:.1f} us, max {best['max_us'] / 1000:.1f} ms"
             )
+        if args.postgres:
+            decisions = make_decisions(args.n, realistic_features)
+            print(f"realistic 40 features, {args.n} decisions, PostgreSQL:")
+            for batch in (1000, 10_000):
+                runs = [
+                    bench_batch(decisions, folder, batch, "pg", args.postgres)
+                    for _ in range(args.repeat)
+                ]
+                rate, cpu_rate = max(r[0] for r in runs), max(r[1] for r in runs)
+                print(
+                    f"  record_many, batches of {batch:>6}: {rate:>9,.0f} decisions/s"
+                    f"  (cpu {cpu_rate:,.0f}/s)"
+                )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

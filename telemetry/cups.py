@@ -21,7 +21,6 @@ left out because it leaks the answer.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, overload
 
+from tact.telemetry import jsoncodec
 from tact.telemetry.errors import FormatError
 from tact.telemetry.records import Decision, FeatureValue, Outcome, Stage
 from tact.telemetry.store import TelemetryStore
@@ -179,7 +179,7 @@ def read_cups_events(path: str | Path) -> Iterator[CupsEvent]:
                 if not line.strip():
                     continue
                 try:
-                    yield _event_from_json(json.loads(line), lineno)
+                    yield _event_from_json(jsoncodec.loads(line), lineno)
                 except ValueError as exc:  # includes json.JSONDecodeError
                     raise FormatError(f"{path}:{lineno}: bad CUPS event: {exc}") from exc
         except UnicodeDecodeError as exc:

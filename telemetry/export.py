@@ -5,21 +5,22 @@ instead of the live database, and a spreadsheet or pandas can read the CSV. Time
 ISO-8601 UTC strings with microseconds (readable, sortable, and exact enough for any
 duration tact computes). JSONL keeps the features as a nested ``features`` object;
 CSV flattens them into ``f_<name>`` columns (the union of all feature names, sorted),
-empty where a decision lacks one. Booleans are ``true``/``false`` in both.
+empty where a decision lacks one. Booleans are ``true``/``false`` in both; NaN and
+infinite feature values are written as null (empty in CSV).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from tact.telemetry import jsoncodec
 from tact.telemetry.errors import FormatError
 from tact.telemetry.records import Decision, Outcome, Stage
-from tact.telemetry.store import TelemetryStore, encode_features
+from tact.telemetry.store import TelemetryStore
 
 # Leading columns, in order; every other Decision field follows.
 EXPORT_COLUMNS: tuple[str, ...] = (
@@ -104,7 +105,7 @@ def export_decisions(
         n = 0
         for decision in store.iter_decisions(source=source, since=since):
             row = export_row(decision)
-            out.write(encode_features(row))
+            out.write(jsoncodec.dumps(row))
             out.write("\n")
             n += 1
         return n
@@ -166,7 +167,7 @@ def read_export(path: str | Path) -> Iterator[Decision]:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = jsoncodec.loads(line)
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
                 yield decision_from_export(record)

@@ -2,8 +2,9 @@
 
 Why plain :mod:`sqlite3` from the standard library (no ORM, no driver to install):
 
-- zero dependencies: the bottom layer of tact installs nothing and cannot break on a
-  driver upgrade; every Python has it;
+- zero dependencies: the bottom layer of tact needs no database driver and cannot
+  break on a driver upgrade; every Python has it (orjson, when installed, only speeds
+  up the feature JSON, see :mod:`tact.telemetry.jsoncodec`);
 - WAL journal: the language server writes while ``tact model train`` or
   ``tact telemetry export`` read the same file, and readers never block the writer
   (``synchronous=NORMAL`` is crash-safe in WAL mode and avoids an fsync per commit);
@@ -21,7 +22,6 @@ is refused before SQLite touches it.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 import threading
@@ -32,6 +32,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from tact.telemetry import jsoncodec
 from tact.telemetry.errors import (
     NotADatabaseError,
     StoreLockedError,
@@ -62,20 +63,9 @@ _SQLITE_INSERT = (
 _get_fields = attrgetter(*COLUMNS)
 
 
-def _json_default(value: Any) -> Any:
-    """Let numpy scalars (``np.int64``, ``np.float32``...) through as plain numbers."""
-    item = getattr(value, "item", None)
-    if callable(item):
-        return item()
-    raise TypeError(f"feature value {value!r} of type {type(value).__name__} is not JSON")
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=_json_default)
-
-
 def encode_features(features: dict[str, Any]) -> str:
-    """Compact JSON (NaN/Infinity allowed, as Python's json reads them back)."""
-    return _ENCODER.encode(features)
+    """Compact JSON (see :mod:`tact.telemetry.jsoncodec`: NaN/infinity become null)."""
+    return jsoncodec.dumps(features)
 
 
 def _to_params(decision: Decision, keep_text: bool = True) -> list[Any]:
@@ -105,7 +95,7 @@ def _from_row(row: tuple[Any, ...]) -> Decision:
     values[_I_OUTCOME] = Outcome(values[_I_OUTCOME])
     values[_I_SHOWN] = bool(values[_I_SHOWN])
     values[_I_EXPLORED] = bool(values[_I_EXPLORED])
-    values[_I_FEATURES] = json.loads(values[_I_FEATURES]) if values[_I_FEATURES] else {}
+    values[_I_FEATURES] = jsoncodec.loads(values[_I_FEATURES]) if values[_I_FEATURES] else {}
     return Decision(*values)
 
 
