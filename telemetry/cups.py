@@ -314,7 +314,12 @@ def import_cups(
     """
     decisions: list[Decision] = []
     for d in cups_decisions(read_cups_events(path)):
-        decisions.append(to_decision(d, featurize, store_text=store_text))
+        try:
+            decisions.append(to_decision(d, featurize, store_text=store_text))
+        except Exception as exc:  # a featurizer bug must name the event, not crash
+            raise FormatError(
+                f"{path}:{d.line}: cannot featurize this Shown event: {type(exc).__name__}: {exc}"
+            ) from exc
         if progress is not None:
             progress(len(decisions))
     written = 0

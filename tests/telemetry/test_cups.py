@@ -242,3 +242,16 @@ def test_real_cups_import(store: TelemetryStore) -> None:
     st = store.stats()
     assert st.by_source == {"cups": n}
     assert 0.1 < (st.acceptance_rate or 0) < 0.6
+
+
+def test_featurizer_failure_names_the_event(tmp_path: Path, store: TelemetryStore) -> None:
+    path = write_events(tmp_path / "e.jsonl", [event(1, 1, "Shown"), event(1, 2, "Shown")])
+
+    def featurize(d: CupsDecision) -> dict[str, Any]:
+        if d.index == 1:
+            raise KeyError("compCharLen")
+        return {}
+
+    with pytest.raises(FormatError, match=r"e\.jsonl:2: cannot featurize.*KeyError"):
+        import_cups(path, store, featurize)
+    assert store.count() == 0
