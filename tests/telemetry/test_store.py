@@ -40,7 +40,12 @@ def test_migrations_apply_and_are_idempotent(db_path: Path) -> None:
     rows = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
     assert [r[0] for r in rows] == [m.version for m in MIGRATIONS]
     columns = {r[1] for r in conn.execute("PRAGMA table_info(decisions)")}
-    assert columns == set(Decision.__dataclass_fields__)
+    fields = set(Decision.__dataclass_fields__)
+    assert columns == fields, (
+        f"Decision fields without a column: {sorted(fields - columns)}; columns without a "
+        f"field: {sorted(columns - fields)}. Add a migration to telemetry/migrations.py "
+        f"(MIGRATIONS and POSTGRES_MIGRATIONS)."
+    )
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
