@@ -270,3 +270,18 @@ def test_toggle_command_turns_suggestions_off_and_on(scenario: dict[str, Any]) -
     off, on = scenario["toggle"]
     assert "codicon-circle-slash" in off
     assert "codicon-circle-slash" not in on
+
+
+def test_word_accept_is_recorded_as_partial(scenario: dict[str, Any]) -> None:
+    """Ctrl+Right accepts the next word; VS Code's partial-accept hook (proposed API)
+    sends tact/didPartiallyAcceptCompletion and the store records a partial outcome."""
+    assert not scenario.get("error"), scenario.get("error")
+    assert not scenario["partialError"], scenario["partialError"]
+    ws: EditorWorkspace = scenario["workspace"]
+    partials = wait_for(
+        lambda: [d for d in ws.decisions() if d.kind == "inline" and d.outcome.value == "partial"],
+        timeout=20,
+    )
+    assert partials, f"no partial outcome in the store: {[d.outcome for d in ws.decisions()]}"
+    chars = partials[-1].accepted_chars
+    assert chars and 0 < chars < (partials[-1].suggestion_chars or 0), partials[-1]

@@ -29,6 +29,7 @@ const browser = await chromium.launch({
 const result = {
     ok: false, ghostText: null, lineAfterAccept: null, quickFixes: [], lightbulb: false, steps,
     completionError: null, fixError: null, toggleError: null, toggle: [],
+    partialError: null, lineAfterPartial: null,
 };
 
 async function shot(page, name) {
@@ -84,6 +85,7 @@ try {
     result.statusText = (await status.innerText()).trim();
     step('server ready');
     await completionPart(page);
+    await partialPart(page);
     await togglePart(page);
     await fixPart(page);
     result.ok = !result.completionError && !result.fixError && !result.toggleError;
@@ -137,6 +139,44 @@ async function completionPart(page) {
     } catch (err) {
         result.completionError = String(err?.stack ?? err);
         await shot(page, 'vscode-completion-failure.png');
+        await page.keyboard.press('Escape');
+    }
+}
+
+/** A new line, the same prefix, and only the next word of the ghost text (Ctrl+Right). */
+async function partialPart(page) {
+    try {
+        // A different line in between: the server drops a suggestion that repeats the
+        // line above, and the accepted line above would be exactly that.
+        await page.keyboard.press('End');
+        await page.keyboard.press('Enter');
+        await page.keyboard.type('print(response', { delay: 30 });
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('End');
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Shift+Home');
+        await page.keyboard.press('Backspace');
+        await page.keyboard.type(cfg.typeText, { delay: 60 });
+        const ghost = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').first();
+        try {
+            await ghost.waitFor({ state: 'visible', timeout: 15000 });
+        } catch {
+            await page.keyboard.press('Alt+Backslash');
+            await ghost.waitFor({ state: 'visible', timeout });
+        }
+        await page.waitForTimeout(1000);
+        await page.keyboard.press('Control+ArrowRight');
+        await page.waitForTimeout(1000);
+        const lines = (await page.locator('.monaco-editor .view-lines .view-line').allInnerTexts())
+            .map((l) => l.replace(/\u00a0/g, ' '));
+        // The last line typed on: the one after the accepted line.
+        result.lineAfterPartial = lines.filter((l) => l.startsWith(cfg.typeText)).pop() ?? null;
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+S');
+        step('accepted one word');
+    } catch (err) {
+        result.partialError = String(err?.stack ?? err);
+        await shot(page, 'vscode-partial-failure.png');
         await page.keyboard.press('Escape');
     }
 }
