@@ -169,7 +169,8 @@ def bench_breaks(limit: int) -> None:
         by_kind[kind][0] += 1
         by_kind[kind][1] += ok
     _report("single-token breaks", len(cases), shown, right, times)
-    print(f"  repaired to an equivalent AST: {right}/{len(cases)} = {right / max(1, len(cases)):.1%}"
+    share = right / max(1, len(cases))
+    print(f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
           " of all breaks; by kind: "
           + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
 
@@ -218,7 +219,7 @@ def split_check(test_src: str, entry: str) -> tuple[list[str], str]:
         if not has_assert:
             prelude.append(seg)
             continue
-        tests.append("\n".join(prelude + [seg]))
+        tests.append("\n".join([*prelude, seg]))
     return tests, param
 
 
@@ -263,9 +264,11 @@ def bench_humanevalfix(limit: int, precision: str, timeout: float, verbose: bool
             right += ok
         if verbose:
             status = "none" if fix is None else ("RIGHT" if ok else "WRONG")
-            extra = (f"{fix.operator} fixed={len(fix.tests_fixed)} kept={len(fix.tests_kept)} "
-                     f"valid={result.validated} {fix.validation} {fix.evidence} | {fix.title}") if fix else (
-                result.note)
+            extra = result.note
+            if fix:
+                extra = (f"{fix.operator} fixed={len(fix.tests_fixed)} "
+                         f"kept={len(fix.tests_kept)} valid={result.validated} "
+                         f"{fix.validation} {fix.evidence} | {fix.title}")
             print(f"{row['task_id']:>12} {row['bug_type']:<16} {status:<5} {dt:5.2f}s {extra}",
                   flush=True)
     _report(f"humanevalfix precision={precision}", len(rows), shown, right, times)

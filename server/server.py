@@ -392,6 +392,9 @@ def _register_telemetry(server: TactServer) -> None:
 
 def _register_fixes(server: TactServer) -> None:
     """Self-debug fixes (``tact.server.fixes``) register their code actions here."""
+    from tact.server.fixes.lsp import register_fix_features
+
+    register_fix_features(server)
 
 
 def _loop_running() -> bool:

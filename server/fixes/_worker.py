@@ -17,6 +17,7 @@ worker itself (``setrlimit`` in the sandbox's ``preexec_fn``) and are inherited.
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import json
 import os
@@ -28,15 +29,17 @@ import sys
 import time
 import traceback
 import types
+import typing
 import unittest
+
 
 class _Repr(reprlib.Repr):
     """reprlib that never builds the full repr of a large bytes-like value."""
 
-    def repr_bytes(self, x, level):  # noqa: ANN001, ANN201
+    def repr_bytes(self, x, level):
         return repr(x[:40]) + ("..." if len(x) > 40 else "")
 
-    def repr_bytearray(self, x, level):  # noqa: ANN001, ANN201
+    def repr_bytearray(self, x, level):
         return f"bytearray({self.repr_bytes(bytes(x[:40]), level)})"
 
 
@@ -56,7 +59,7 @@ def safe_repr(value: object) -> str:
         return f"<{type(value).__name__} of {len(value)} bytes>"
     try:
         return _repr.repr(value)
-    except Exception:  # noqa: BLE001 - user objects may raise in __repr__
+    except Exception:
         return f"<{type(value).__name__}>"
 
 
@@ -66,9 +69,9 @@ class State:
     root = ""
     target_path = ""  # absolute path of the module under repair, inside the copy
     target_module = ""  # its import name
-    tests: list[dict] = []  # {"path": abs path, "module": import name}
-    test_code: dict[str, types.CodeType] = {}
-    pytest_files: set[str] = set()
+    tests: typing.ClassVar[list[dict]] = []  # {"path", "module", "rel"}
+    test_code: typing.ClassVar[dict[str, types.CodeType]] = {}
+    pytest_files: typing.ClassVar[set[str]] = set()
 
 
 # --------------------------------------------------------------------------- setup
@@ -142,7 +145,7 @@ class Tracer:
         self.events = 0
         self._depth = 0
 
-    def __call__(self, frame, event, arg):  # noqa: ANN001
+    def __call__(self, frame, event, arg):
         if event != "call" or frame.f_code.co_filename != self.target:
             return None
         outer = frame.f_back is None or frame.f_back.f_code.co_filename != self.target
@@ -159,8 +162,8 @@ class Tracer:
             self.calls.append(record)
         return self._local(record)
 
-    def _local(self, record):  # noqa: ANN001, ANN202
-        def local(frame, event, arg):  # noqa: ANN001
+    def _local(self, record):
+        def local(frame, event, arg):
             if event == "line":
                 self.lines.add(frame.f_lineno)
                 self.events += 1
@@ -181,7 +184,7 @@ class Tracer:
         return local
 
 
-def _literal_args(frame, names) -> str | None:  # noqa: ANN001
+def _literal_args(frame, names) -> str | None:
     """The call's arguments as a Python literal (for generated inputs), if they are one."""
     try:
         vals = [frame.f_locals.get(n) for n in names]
@@ -190,7 +193,7 @@ def _literal_args(frame, names) -> str | None:  # noqa: ANN001
             return None
         ast.literal_eval(text)
         return text
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -211,7 +214,7 @@ def _install_target(source: str | None) -> None:
     exec(code, mod.__dict__)
 
 
-def _frames(tb) -> list[list]:  # noqa: ANN001
+def _frames(tb) -> list[list]:
     out = []
     for fs in traceback.extract_tb(tb):
         out.append([fs.filename, fs.lineno, fs.name, (fs.line or "")[:200]])
@@ -261,7 +264,7 @@ def _simple_tests(mod: types.ModuleType) -> list[tuple[str, object]]:
     return tests
 
 
-def _call_test(obj) -> None:  # noqa: ANN001
+def _call_test(obj) -> None:
     if isinstance(obj, tuple):
         kind, cls, meth = obj
         if kind == "unittest":
@@ -279,7 +282,7 @@ def _call_test(obj) -> None:  # noqa: ANN001
     obj()
 
 
-def _result(test_id: str, outcome: str, started: float, tracer: Tracer | None, exc=None) -> dict:  # noqa: ANN001
+def _result(test_id: str, outcome: str, started: float, tracer: Tracer | None, exc=None) -> dict:
     res: dict = {"test": test_id, "outcome": outcome, "seconds": time.perf_counter() - started}
     if exc is not None:
         res["exc_type"] = type(exc).__name__
@@ -298,7 +301,7 @@ def child_run(req: dict, emit: _Emitter) -> None:
     os.setpgid(0, 0)
     cpu = req.get("cpu_seconds")
     if cpu:
-        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
         used = int(time.process_time()) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (used + int(cpu), hard))
     sys.stdout = io.StringIO()
@@ -312,7 +315,7 @@ def child_run(req: dict, emit: _Emitter) -> None:
     started = time.perf_counter()
     try:
         _install_target(req.get("source"))
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         emit(_result("<import>", _outcome_of(exc) if not isinstance(exc, AssertionError)
                      else "error", started, None, exc))
         return
@@ -332,7 +335,7 @@ def child_run(req: dict, emit: _Emitter) -> None:
         try:
             exec(State.test_code[path], mod.__dict__)
             module_exc = None
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             module_exc = exc
         finally:
             sys.settrace(None)
@@ -372,7 +375,7 @@ def child_run(req: dict, emit: _Emitter) -> None:
         try:
             _call_test(obj)
             exc = None
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             exc = e
         finally:
             sys.settrace(None)
@@ -387,7 +390,7 @@ def child_run(req: dict, emit: _Emitter) -> None:
         _run_probes(probes, emit)
 
 
-def _run_pytest(path, rel, req, emit, trace, values, wanted, skip) -> bool:  # noqa: ANN001
+def _run_pytest(path, rel, req, emit, trace, values, wanted, skip) -> bool:
     """Run one test file with pytest's runner (fixtures, parametrize), in this child."""
     import pytest
 
@@ -399,7 +402,7 @@ def _run_pytest(path, rel, req, emit, trace, values, wanted, skip) -> bool:  # n
             self.t0 = 0.0
 
         @pytest.hookimpl(hookwrapper=True)
-        def pytest_runtest_call(self, item):  # noqa: ANN001
+        def pytest_runtest_call(self, item):
             self.tracer = Tracer(State.target_path, values) if trace else None
             if self.tracer:
                 sys.settrace(self.tracer)
@@ -408,11 +411,11 @@ def _run_pytest(path, rel, req, emit, trace, values, wanted, skip) -> bool:  # n
             finally:
                 sys.settrace(None)
 
-        def pytest_runtest_logstart(self, nodeid, location):  # noqa: ANN001
+        def pytest_runtest_logstart(self, nodeid, location):
             self.t0 = time.perf_counter()
             emit({"start": f"{rel}::{nodeid.split('::', 1)[-1]}"})
 
-        def pytest_runtest_logreport(self, report):  # noqa: ANN001
+        def pytest_runtest_logreport(self, report):
             if report.when != "call" and not report.failed:
                 return
             test_id = f"{rel}::{report.nodeid.split('::', 1)[-1]}"
@@ -430,7 +433,7 @@ def _run_pytest(path, rel, req, emit, trace, values, wanted, skip) -> bool:  # n
                 state["stop"] = True
                 raise KeyboardInterrupt
 
-        def pytest_collection_modifyitems(self, items):  # noqa: ANN001
+        def pytest_collection_modifyitems(self, items):
             keep = []
             for item in items:
                 tid = f"{rel}::{item.nodeid.split('::', 1)[-1]}"
@@ -442,23 +445,21 @@ def _run_pytest(path, rel, req, emit, trace, values, wanted, skip) -> bool:  # n
             items[:] = keep
 
     stop_on_fail_flag = bool(req.get("stop_on_fail"))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         pytest.main([path, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                      "--no-header", "-o", "addopts=", "--rootdir", State.root],
                     plugins=[Recorder()])
-    except KeyboardInterrupt:
-        pass
     return not state["stop"]
 
 
-def _frames_from_longrepr(report) -> list[list]:  # noqa: ANN001
+def _frames_from_longrepr(report) -> list[list]:
     out = []
     try:
         for entry in report.longrepr.reprtraceback.reprentries:
             loc = entry.reprfileloc
             path = loc.path if os.path.isabs(loc.path) else os.path.join(State.root, loc.path)
             out.append([path, loc.lineno, loc.message, ""])
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return out[-12:]
 
@@ -484,7 +485,7 @@ def _run_probes(probes: list, emit: _Emitter) -> None:
             outs.append(repr(value)[:300])
         except _ProbeTimeout:
             outs.append("<timeout>")
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             outs.append(f"<{type(exc).__name__}>")
     emit({"probes": outs})
 
@@ -493,7 +494,7 @@ class _ProbeTimeout(BaseException):
     pass
 
 
-def _alarm(signum, frame):  # noqa: ANN001
+def _alarm(signum, frame):
     raise _ProbeTimeout
 
 
@@ -515,7 +516,7 @@ def run(req: dict) -> dict:
             code = 0
             try:
                 child_run({**req, "skip": skip}, _Emitter(w))
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 code = 1
             finally:
                 os._exit(code)
@@ -574,14 +575,10 @@ def run(req: dict) -> dict:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def main() -> None:
@@ -601,7 +598,7 @@ def main() -> None:
                 resp = {"ok": True}
             else:
                 resp = {"ok": False, "error": f"unknown op {op!r}"}
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             resp = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         out.write(json.dumps(resp) + "\n")
         out.flush()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import itertools
 import re
 import sys
 from collections.abc import Iterator
@@ -117,12 +118,12 @@ def _local_names(fn: ast.AST) -> list[str]:
     return names
 
 
-def _enclosing(fns: list, line: int):  # noqa: ANN202
+def _enclosing(fns: list, line: int):
     best = None
     for f in fns:
-        if f.lineno <= line <= (f.end_lineno or f.lineno):
-            if best is None or f.lineno >= best.lineno:
-                best = f
+        inside = f.lineno <= line <= (f.end_lineno or f.lineno)
+        if inside and (best is None or f.lineno >= best.lineno):
+            best = f
     return best
 
 
@@ -139,7 +140,7 @@ def mutants(source: str, lines: list[int], *, name_errors: list[str] | None = No
     var_lines = set(lines[:variable_lines])
     seen: set[tuple[int, int, str]] = set()
 
-    def emit(a: int, b: int, text: str, kind: str, detail: str, line: int):  # noqa: ANN202
+    def emit(a: int, b: int, text: str, kind: str, detail: str, line: int):
         key = (a, b, text)
         if key in seen or source[a:b] == text:
             return None
@@ -224,8 +225,8 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
             yield (a, b, " " if i == 0 else "", "remove-operand",
                    f"drop the condition `{src[slice(*off.span(v))]}`", line)
     elif isinstance(node, ast.UnaryOp):
-        a, b = off.span(node)
-        oa, ob = off.span(node.operand)
+        a, _b = off.span(node)
+        oa, _ob = off.span(node.operand)
         if isinstance(node.op, ast.Not | ast.USub | ast.Invert):
             yield (a, oa, "", "negate", f"remove `{src[a:oa].strip()}`", line)
     elif isinstance(node, ast.Constant) and not isinstance(node.value, str | bytes):
@@ -291,7 +292,7 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
             xb = off.span(node.args[1])[0]
             yield (xa, xb, "", "off-by-one", "start the range at 0", line)
         args = node.args
-        for x, y in zip(args, args[1:], strict=False):
+        for x, y in itertools.pairwise(args):
             xa, xb = off.span(x)
             ya, yb = off.span(y)
             if "\n" not in src[xa:yb]:
@@ -327,7 +328,7 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
             yield (s, e, "", "delete-statement", f"delete the statement `{ln.strip()}`", line)
     if isinstance(node, ast.AugAssign):
         sym = OP_TEXT.get(type(node.op), "")
-        ta, tb = off.span(node.target)
+        _ta, tb = off.span(node.target)
         va, _ = off.span(node.value)
         pos = _gap_op(src, tb, va, sym + "=")
         if pos:
@@ -411,7 +412,7 @@ def _attr_error_mutants(tree: ast.AST, src: str, off: _Offsets, tname: str, attr
     close = difflib.get_close_matches(attr, sorted(pool - {attr}), n=3, cutoff=0.6)
     for n in ast.walk(tree):
         if isinstance(n, ast.Attribute) and n.attr == attr:
-            a, b = off.span(n)
+            _a, b = off.span(n)
             for alt in close:
                 yield (b - len(attr), b, alt, "attribute",
                        f"use `.{alt}` instead of `.{attr}`", n.lineno)

@@ -15,6 +15,7 @@ the tests do not pin the fix down and the standard/strict settings decline.
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import re
 import time
@@ -201,10 +202,8 @@ def _nudges(v: object) -> list[object]:
         out: list[object] = [v[1:], v[:-1], v[::-1], []]
         if v:
             out.append([*v, v[0]])
-        try:
+        with contextlib.suppress(TypeError):
             out.append(sorted(v))
-        except TypeError:
-            pass
         return out
     if isinstance(v, tuple):
         return [v[1:], v[::-1]]

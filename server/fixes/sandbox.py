@@ -17,6 +17,7 @@ the server, always for the explicit ``tact fix`` command): this module just runs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -142,7 +143,7 @@ def _copy_project(root: Path, dest: Path, include: Sequence[Path]) -> None:
             shutil.copyfile(p, target)
 
 
-def _limits(memory_mb: int, cpu_seconds: int):  # noqa: ANN202
+def _limits(memory_mb: int, cpu_seconds: int):
     def preexec() -> None:
         if memory_mb > 0:
             limit = memory_mb * 1024 * 1024
@@ -182,17 +183,13 @@ class _Worker:
             return json.loads(line)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
 
 
 class Sandbox:

@@ -15,12 +15,11 @@ first keeps each check cheap in large files.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import math
 
 from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex, token_stream
 from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
@@ -37,6 +36,7 @@ CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", 
 CLOSER = {"(": ")", "[": "]", "{": "}"}
 # Noisy-channel costs (nats) of the edit kinds beyond log(vocabulary): tuned on
 # synthetic breaks of standard-library code the n-gram prior was not trained on.
+ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
 CHANNEL = {"delete": 1.5, "replace": 2.0, "indent": 1.0, "name": 1.0}
 
 
@@ -112,7 +112,7 @@ def _tree_sitter_errors(text: str) -> list[tuple[Span, str]]:
 
             parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
             tree = parser.parse(text.encode("utf-8"))
-    except Exception:  # noqa: BLE001 - diagnostics must never crash the server
+    except Exception:
         return []
     out: list[tuple[Span, str]] = []
     raw = text.encode("utf-8")
@@ -152,6 +152,7 @@ class _Cand:
     op: str
     tok_index: int
     bonus: float = 0.0
+    text_dedents: bool = False  # an indentation edit to less than the previous line
 
 
 def _chunk_bounds(text: str, line: int) -> tuple[int, int, str]:
@@ -212,9 +213,22 @@ def _indent_candidates(text: str, line_no: int) -> list[_Cand]:
         prev = next((lines[i] for i in range(ln - 1, -1, -1) if lines[i].strip()), "")
         p = len(prev) - len(prev.lstrip(" \t"))
         targets = {p, p + 4, max(0, p - 4), max(0, p - 8), max(0, cur - 4), cur + 4}
+        # the enclosing blocks' levels: where an "unindent" most likely meant to go
+        outer: list[int] = []
+        level = p
+        for i in range(ln - 1, -1, -1):
+            if lines[i].strip():
+                w = len(lines[i]) - len(lines[i].lstrip(" \t"))
+                if w < level:
+                    outer.append(w)
+                    level = w
+        nearest = min((abs(w - cur) for w in outer), default=None)
+        targets |= set(outer)
         start = sum(len(x) + 1 for x in lines[:ln])
         for t in sorted(targets - {cur}):
-            out.append(_Cand(start, start + cur, " " * t, f"indent to {t}", -1))
+            out.append(_Cand(start, start + cur, " " * t, f"indent to {t}", -1,
+                             bonus=-0.5 * abs(t - cur) / 4,
+                             text_dedents=t in outer and abs(t - cur) == nearest))
     return out
 
 
@@ -290,7 +304,7 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
     return out
 
 
-def _hint_bonus(msg: str, cand: _Cand) -> float:
+def _hint_bonus(msg: str, cand: _Cand, at_line_end: bool = False, err_offset: int = -1) -> float:
     new = cand.text.strip()
     b = 0.0
     m = re.search(r"expected '([^']+)'", msg)
@@ -303,6 +317,10 @@ def _hint_bonus(msg: str, cand: _Cand) -> float:
     m = re.search(r"'([(\[{])' was never closed", msg)
     if m and new == CLOSER[m.group(1)]:
         b += 2.0
+        if at_line_end:  # the trailing closer is the one most often forgotten
+            b += 1.0
+    if m and cand.op.startswith("delete") and cand.start != err_offset:
+        b -= 1.5  # the compiler named the unclosed bracket: deleting another is unlikely
     m = re.search(r"closing parenthesis '(.)' does not match opening parenthesis '(.)'", msg)
     if m and new == CLOSER.get(m.group(2)):
         b += 2.0
@@ -311,6 +329,9 @@ def _hint_bonus(msg: str, cand: _Cand) -> float:
         b += 1.0
     if ("indent" in msg) and cand.op.startswith("indent"):
         b += 2.0
+        if "unindent does not match" in msg:
+            # the author meant to dedent to an outer level, most likely the nearest
+            b += 2.0 if cand.text_dedents else -2.0
     return b
 
 
@@ -379,8 +400,9 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         lp = model.logprob(token_stream(window))
         dist = abs(c.tok_index - _err_index(toks, err)) if c.tok_index >= 0 else 1
         kind = c.op.split(" ", 1)[0]
-        score = (lp + channel.get(kind, 0.0) + c.bonus + _hint_bonus(err.message, c)
-                 - 0.15 * dist)
+        rest = text[c.end :].split("\n", 1)[0].split("#", 1)[0]
+        hint = _hint_bonus(err.message, c, at_line_end=not rest.strip(), err_offset=err.offset)
+        score = lp + channel.get(kind, 0.0) + c.bonus + hint - 0.15 * dist
         good.append((score, c, new, validation))
     if not good:
         return []
@@ -391,9 +413,9 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         for score, c, new, v in top:
             try:
                 s = scorer(_window_lines(new, c.start, c.start + len(c.text), pad=6))
-            except Exception:  # noqa: BLE001 - the engine is optional
+            except Exception:
                 s = 0.0
-            rescored.append((score + 2.0 * s, c, new, v))
+            rescored.append((score + ENGINE_WEIGHT * s, c, new, v))
         good = sorted(rescored, key=lambda g: -g[0]) + good[8:]
     if precision == "strict" and len(good) > 1 and good[0][0] - good[1][0] < 1.0:
         return []  # too close to call: decline
