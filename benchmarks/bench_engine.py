@@ -4,10 +4,11 @@ Prints three things:
 1. quality: a replay-like simulation on real library code nobody here wrote. For each
    package, a few files are held out; every other file of the package is indexed; the
    held-out files are then "typed" from top to bottom, the engine seeing the file only up
-   to the cursor (``update_document`` with the typed prefix), with requests at token and
-   line boundaries (a seeded share of them). Accepted = the suggestion, up to the end of
-   its first non-empty line, equals the upcoming text up to that line's end. Accepted
-   text is skipped, as a programmer who takes it would.
+   to the cursor (``update_document`` with the typed prefix), with requests at a seeded
+   share of the replay's natural pause points, judged by the replay's acceptance rule
+   (``tact.server.replay.acceptance.judge``: full = the suggestion is exactly the
+   upcoming text up to a line end; partial = a common prefix of >= 4 characters cut to
+   a word boundary). Accepted text is skipped, as a programmer who takes it would.
 2. latency of ``complete()`` on a >= 5,000-line real Python file (p50/p95/p99), plus the
    cost of a per-keystroke ``update_document`` on it and of opening it.
 3. index time (files, tokens, seconds).
@@ -27,6 +28,8 @@ from pathlib import Path
 
 from tact.models import syntax
 from tact.models.engine import CompletionRequest, EmbeddedProvider
+from tact.server.replay.acceptance import judge  # the replay's own acceptance rule
+from tact.server.replay.segment import natural_points  # ... and its pause points
 
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 SITE = SITE / "site-packages"
@@ -77,17 +80,6 @@ def pause_points(text: str) -> list[int]:
     return points
 
 
-def first_chunk(suggestion: str) -> str:
-    """The suggestion up to the end of its first non-empty line."""
-    lines = suggestion.split("\n")
-    out = []
-    for line in lines:
-        out.append(line)
-        if line.strip():
-            break
-    return "\n".join(out)
-
-
 def type_file(
     engine: EmbeddedProvider, path: Path, rng: random.Random, share: float
 ) -> Tally:
@@ -95,8 +87,8 @@ def type_file(
     uri = path.resolve().as_uri()
     tally = Tally(chars_total=len(text))
     skip_to = 0
-    for pos in pause_points(text):
-        if pos < skip_to or pos >= len(text) or rng.random() > share:
+    for pos, _kind in natural_points(text):
+        if pos < skip_to or rng.random() > share:
             continue
         prefix = text[:pos]
         engine.update_document(uri, "python", prefix)
@@ -108,23 +100,13 @@ def type_file(
         if not cands:
             continue
         tally.offered += 1
-        chunk = first_chunk(cands[0].text)
-        upcoming = text[pos:]
-        after = upcoming[len(chunk) : len(chunk) + 1]
-        if upcoming.startswith(chunk) and after in ("", "\n"):
+        verdict = judge(cands[0].text, text[pos:])
+        if verdict.kind == "full":
             tally.accepted += 1
-            tally.chars_saved += len(cands[0].text) if upcoming.startswith(
-                cands[0].text
-            ) else len(chunk)
-            skip_to = pos + len(chunk)
-        else:
-            common = 0
-            for a, b in zip(chunk, upcoming, strict=False):
-                if a != b:
-                    break
-                common += 1
-            if common >= max(4, len(chunk) // 2):
-                tally.partial += 1
+        elif verdict.kind == "partial":
+            tally.partial += 1
+        tally.chars_saved += verdict.chars
+        skip_to = pos + verdict.chars
     engine.remove_document(uri)
     return tally
 
@@ -159,17 +141,19 @@ def quality(packages: tuple[str, ...], held_out: int, share: float, seed: int) -
         total.add(tally)
         print(
             f"  {name:8s} indexed {n:3d} files in {t_index:5.2f}s; typed {len(test)} files: "
-            f"{tally.requests:5d} requests, offered {tally.offered / max(tally.requests, 1):5.1%}, "
-            f"accepted/offered {tally.accepted / max(tally.offered, 1):5.1%}, "
-            f"accepted/requests {tally.accepted / max(tally.requests, 1):5.1%}"
+            f"{tally.requests:5d} requests, offered {tally.offered / max(tally.requests, 1):5.1%}"
+            f", of offered: full {tally.accepted / max(tally.offered, 1):5.1%} partial "
+            f"{tally.partial / max(tally.offered, 1):5.1%}"
         )
+    offered = max(total.offered, 1)
     print(
-        f"  ALL      requests {total.requests}, offered {total.offered}, accepted "
-        f"{total.accepted} ({total.accepted / max(total.offered, 1):.1%} of offered, "
-        f"{total.accepted / max(total.requests, 1):.1%} of requests), near-miss partial "
-        f"{total.partial}, chars saved {total.chars_saved / max(total.chars_total, 1):.1%}; "
-        f"complete() p50 {pct(total.latencies_ms, 50):.2f} ms, p99 "
-        f"{pct(total.latencies_ms, 99):.2f} ms"
+        f"  ALL      requests {total.requests}, offered {total.offered} "
+        f"({total.offered / max(total.requests, 1):.1%}); of offered: full accept "
+        f"{total.accepted / offered:.1%}, partial {total.partial / offered:.1%}, any "
+        f"{(total.accepted + total.partial) / offered:.1%}; full accepts per request "
+        f"{total.accepted / max(total.requests, 1):.1%}; chars saved "
+        f"{total.chars_saved / max(total.chars_total, 1):.1%}; complete() p50 "
+        f"{pct(total.latencies_ms, 50):.2f} ms, p99 {pct(total.latencies_ms, 99):.2f} ms"
     )
 
 

@@ -22,6 +22,7 @@ import gc
 import math
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,8 +88,10 @@ class EngineSettings:
     local_strength: float = 3.0  # pseudo-count: local weight = n / (n + strength)
     min_first_prob: float = 0.20  # decline when the first token is less likely than this
     min_next_prob: float = 0.15  # stop extending where a token is less likely than this
-    min_line_prob: float = 0.10  # decline when the first line's joint probability is lower
-    whole_lines: bool = True  # decline unless the suggestion reaches the line's end
+    # Stricter options (off by default): they raise precision but cut characters saved,
+    # and the acceptance gate downstream is the better judge of what to show.
+    min_line_prob: float = 0.0  # decline when the first line's joint probability is lower
+    whole_lines: bool = False  # decline unless the suggestion reaches the line's end
     max_tokens: int = 48
     max_chars: int = 240
     window_lines: int = 12  # lines before the cursor tokenised per request
@@ -103,10 +106,11 @@ class EmbeddedProvider:
     def __init__(
         self,
         max_order: int = 6,
-        local_order: int = 12,
+        local_order: int = 8,
         settings: EngineSettings | None = None,
         max_index_bytes: int = 8_000_000,
         max_file_bytes: int = 1_000_000,
+        max_local_models: int = 16,
     ) -> None:
         self.order = max_order
         self.local_order = local_order
@@ -115,10 +119,13 @@ class EmbeddedProvider:
         self.settings = settings or EngineSettings()
         self.max_index_bytes = max_index_bytes
         self.max_file_bytes = max_file_bytes
+        self.max_local_models = max_local_models
         self._lock = threading.RLock()
         self._models: dict[str, NgramCounts] = {}
         self._docs: dict[str, Document] = {}  # every counted document, by key
-        self._local: dict[str, NgramCounts] = {}  # open documents' own models
+        # Open documents' own (cache) models, most recently edited last. Only the
+        # latest few are kept: a replay or a long session opens hundreds of files.
+        self._local: OrderedDict[str, NgramCounts] = OrderedDict()
         self._indexed_bytes = 0
 
     # ------------------------------------------------------------------ learning
@@ -156,6 +163,12 @@ class EmbeddedProvider:
                 if doc is not None:
                     doc.remove(self._counters(key, doc.language))
                 self._local[key] = NgramCounts(self.local_order)
+            else:
+                self._local.move_to_end(key)
+            while len(self._local) > self.max_local_models:
+                # The evicted document stays in the language model; if it is edited
+                # again it is recounted from scratch with a fresh cache model.
+                self._local.popitem(last=False)
             if doc is None:
                 doc = self._docs[key] = Document(key, lang, self.doc_order)
             doc.language = lang

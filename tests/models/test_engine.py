@@ -432,3 +432,20 @@ def test_big_document_request_uses_a_window(py_engine: EmbeddedProvider) -> None
     py_engine.update_document(uri, "python", body)
     got = ask(py_engine, body + "log = logging.", uri=uri)
     assert got == "getLogger(__name__)"
+
+
+def test_only_recent_documents_keep_a_cache_model() -> None:
+    """Old open documents lose their cache model but stay in the language model; editing
+    one again recounts it from scratch, leaving the same counts as a fresh engine."""
+    texts = {f"file:///w/m{i}.py": f"def f{i}(x):\n    return x * {i}\n" for i in range(3)}
+    engine = EmbeddedProvider(max_local_models=2)
+    for uri, text in texts.items():
+        engine.update_document(uri, "python", text)
+    assert list(engine._local) == ["/w/m1.py", "/w/m2.py"]
+    texts["file:///w/m0.py"] = "def g(y):\n    return y + 1\n"
+    engine.update_document("file:///w/m0.py", "python", texts["file:///w/m0.py"])
+    assert list(engine._local) == ["/w/m2.py", "/w/m0.py"]
+    fresh = EmbeddedProvider()
+    for uri, text in texts.items():
+        fresh.update_document(uri, "python", text)
+    assert engine._models["python"].as_dict() == fresh._models["python"].as_dict()
