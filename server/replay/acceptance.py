@@ -6,9 +6,11 @@ Given a shown suggestion and the text the programmer is about to type:
   end of a line (a one-line suggestion equal to the rest of the line, or several
   lines that all match). The programmer accepts (``tact.accept``) and skips past it.
 * **partial accept** otherwise, when the longest common prefix of the suggestion and
-  the upcoming text, cut back to a word boundary, is at least ``min_chars``
-  characters: the programmer accepts that much word by word
-  (``tact/didPartiallyAcceptCompletion``) and skips past it.
+  the upcoming text, cut back to a word boundary of both, is at least ``min_chars``
+  (4) characters and at least half of the suggestion's first line: mostly right, so
+  the programmer accepts that much word by word (``tact/didPartiallyAcceptCompletion``)
+  and skips past it. A suggestion that is right only in its first few characters is
+  ignored, as people do.
 * otherwise the programmer ignores it and keeps typing; the server infers the rejection.
 """
 
@@ -48,6 +50,7 @@ def judge(suggestion: str, upcoming: str, min_chars: int = MIN_PARTIAL_CHARS) ->
     # inside an identifier or number of either.
     while common > 0 and (_inside_word(upcoming, common) or _inside_word(suggestion, common)):
         common -= 1
-    if common >= min_chars and suggestion[:common].strip():
+    first_line = len(suggestion.split("\n", 1)[0])
+    if common >= min_chars and common * 2 >= first_line and suggestion[:common].strip():
         return Verdict("partial", common)
     return Verdict("none")

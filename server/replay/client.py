@@ -23,6 +23,16 @@ class ReplayClient(LanguageClient):
         super().__init__("tact-replay", "1")
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=40)
         self._drain: asyncio.Task[None] | None = None
+        self.diagnostics: dict[str, list[types.Diagnostic]] = {}
+
+        @self.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def _diagnostics(client: ReplayClient, params: types.PublishDiagnosticsParams) -> None:
+            self.diagnostics[params.uri] = list(params.diagnostics)
+
+        @self.feature(types.WINDOW_LOG_MESSAGE)
+        def _log_message(client: ReplayClient, params: types.LogMessageParams) -> None:
+            if params.type <= types.MessageType.Warning:
+                self.stderr_tail.append(params.message)
 
     async def launch(self, extra_args: list[str] | None = None) -> None:
         await self.start_io(sys.executable, "-m", "tact", "serve", *(extra_args or []))

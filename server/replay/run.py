@@ -116,6 +116,22 @@ def _done(summary: Summary, options: ReplayOptions) -> bool:
     return options.max_decisions is not None and summary.decisions >= options.max_decisions
 
 
+async def _count_decisions(
+    client: ReplayClient, summary: Summary, options: ReplayOptions, shown: bool
+) -> None:
+    """Keep ``summary.decisions`` exact enough for ``--max-decisions`` without asking the
+    server after every request: a request adds at most one decision, so after learning
+    the count D the next question is due only ``max - D`` requests later."""
+    summary.shown += shown
+    summary.decisions += shown  # a lower bound until the server is asked
+    if options.max_decisions is None:
+        return
+    summary.unchecked_requests += 1
+    if summary.decisions + summary.unchecked_requests >= options.max_decisions:
+        _update_counts(summary, await client.status(flush=False))
+        summary.unchecked_requests = 0
+
+
 def _update_counts(summary: Summary, status: dict[str, object]) -> None:
     summary.shown = int(status.get("shownSession", 0))  # type: ignore[arg-type]
     summary.hidden = int(status.get("hiddenSession", 0))  # type: ignore[arg-type]
@@ -161,7 +177,8 @@ async def _type_file(
         result = await client.inline(uri, cursor.position(text))
         summary.latencies_ms.append((time.perf_counter() - sent) * 1000.0)
         summary.requests += 1
-        _update_counts(summary, await client.status(flush=False))
+        shown_here = result is not None and bool(result.items)
+        await _count_decisions(client, summary, options, shown_here)
         pause = programmer.pause_length(kind, rng)
         item = result.items[0] if result is not None and result.items else None
         if item is None or not isinstance(item.insert_text, str):

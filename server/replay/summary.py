@@ -34,6 +34,7 @@ class Summary:
     simulated_seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     wall_seconds: float = 0.0
+    unchecked_requests: int = 0  # requests since the server's decision count was read
 
     @property
     def accepted(self) -> int:
@@ -46,7 +47,7 @@ class Summary:
     def deterministic(self) -> dict[str, Any]:
         """Everything a seed fixes (no latencies or wall time)."""
         data = asdict(self)
-        for key in ("latencies_ms", "wall_seconds"):
+        for key in ("latencies_ms", "wall_seconds", "unchecked_requests"):
             data.pop(key)
         return data
 

@@ -18,8 +18,10 @@ def test_full_accept_needs_the_whole_rest_of_line() -> None:
 
 
 def test_partial_accept_stops_at_a_word_boundary() -> None:
-    verdict = judge("items.appendleft(x)", "items.append(x)\n")
-    assert verdict.kind == "partial" and verdict.chars == len("items.")
+    verdict = judge("result = self.items.appendleft(x)", "result = self.items.append(x)\n")
+    assert verdict.kind == "partial" and verdict.chars == len("result = self.items.")
+    # Right only in its first few characters: ignored.
+    assert judge("items.appendleft(x)", "items.append(x)\n").kind == "none"
     assert judge("ite", "items\n").kind == "none"  # under the minimum, and mid-word
     assert judge("xyz", "abc\n").kind == "none"
     assert judge("   ", "   \n").kind == "none"
