@@ -151,6 +151,7 @@ def _where(
     since: float | None = None,
     until: float | None = None,
     session: str | None = None,
+    stage: Stage | str | None = None,
 ) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -166,6 +167,9 @@ def _where(
     if session is not None:
         clauses.append("session = ?")
         params.append(session)
+    if stage is not None:
+        clauses.append("stage = ?")
+        params.append(Stage(stage).value)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -360,13 +364,16 @@ class TelemetryStore:
         since: float | None = None,
         until: float | None = None,
         session: str | None = None,
+        stage: Stage | str | None = None,
     ) -> Iterator[Decision]:
         """Decisions in time order (ties by id), read lazily page by page.
 
         Each page is its own short query (keyset pagination), so a long iteration holds
         no read transaction open and other threads may use the store in between.
         """
-        where, params = _where(source=source, since=since, until=until, session=session)
+        where, params = _where(
+            source=source, since=since, until=until, session=session, stage=stage
+        )
         joiner = " AND " if where else " WHERE "
         last: tuple[float, str] | None = None
         while True:
@@ -391,8 +398,11 @@ class TelemetryStore:
         since: float | None = None,
         until: float | None = None,
         session: str | None = None,
+        stage: Stage | str | None = None,
     ) -> int:
-        where, params = _where(source=source, since=since, until=until, session=session)
+        where, params = _where(
+            source=source, since=since, until=until, session=session, stage=stage
+        )
         with self._guard("counting"):
             (n,) = self._exec(f"SELECT COUNT(*) FROM decisions{where}", params).fetchone()
         return int(n)

@@ -143,6 +143,9 @@ def test_iter_decisions_time_order_and_filters(store: TelemetryStore) -> None:
     assert [d.id for d in store.iter_decisions(source="cups")] == [decisions[7].id]
     since = list(store.iter_decisions(since=2000.0))
     assert len(since) == store.count(since=2000.0) == 4500 - 4000
+    store.record(simple_decision(99_999, stage=Stage.SKIPPED, shown=False))
+    assert [d.id for d in store.iter_decisions(stage="skipped")] == ["x-99999"]
+    assert store.count(stage=Stage.SHOWN) == 4500
     s1 = list(store.iter_decisions(session="s-1"))
     assert {d.session for d in s1} == {"s-1"} and len(s1) == store.count(session="s-1")
 
