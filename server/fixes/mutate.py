@@ -147,14 +147,6 @@ def mutants(source: str, lines: list[int], *, name_errors: list[str] | None = No
         seen.add(key)
         return Mutant(a, b, text, kind, detail, line)
 
-    for node in ast.walk(tree):
-        line = getattr(node, "lineno", None)
-        if line is None or line not in wanted:
-            continue
-        for m in _node_mutants(node, source, off, fns, var_lines):
-            r = emit(*m)
-            if r:
-                yield r
     for name in name_errors or []:
         for m in _name_error_mutants(tree, source, off, name, module_names):
             r = emit(*m)
@@ -162,6 +154,14 @@ def mutants(source: str, lines: list[int], *, name_errors: list[str] | None = No
                 yield r
     for tname, attr in attr_errors or []:
         for m in _attr_error_mutants(tree, source, off, tname, attr, module_names):
+            r = emit(*m)
+            if r:
+                yield r
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if line is None or line not in wanted:
+            continue
+        for m in _node_mutants(node, source, off, fns, var_lines):
             r = emit(*m)
             if r:
                 yield r

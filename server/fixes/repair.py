@@ -173,6 +173,18 @@ def _probe_sets(results: Sequence[TestResult], limit: int = 48) -> tuple[list, l
     return pass_probes[: limit - len(fail_probes)], fail_probes
 
 
+_IDENTITY = re.compile(r"(\*\*?|//?)\s*1(?![\w.])|[-+]\s*0(?![\w.])")
+
+
+def _unnatural(m: Mutant, source: str) -> float:
+    """Penalty for edits that leave an identity operation (``x * 1``, ``x + 0``): among
+    equivalent fixes, a programmer would delete the operand instead."""
+    if m.kind != "arithmetic":
+        return 0.0
+    fixed_line = m.apply(source).split("\n")[m.line - 1]
+    return 5.0 if _IDENTITY.search(fixed_line) else 0.0
+
+
 def _ordering_on_sequences(m: Mutant, source: str, failing: Sequence[TestResult]) -> bool:
     """An equality test turned into ``<``/``>`` between strings or lists: implausible."""
     if m.kind != "comparison" or source[m.start : m.end] not in ("==", "!="):
@@ -402,8 +414,8 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
             return
         validated = kept_valid
     ranked = sorted(validated, key=lambda ms: (
-        PRIORITY.get(ms[0].kind, 9) + rank_line.get(ms[0].line, 3) * 0.7,
-        len(ms[0].text) + ms[0].end - ms[0].start))
+        PRIORITY.get(ms[0].kind, 9) + rank_line.get(ms[0].line, 3) * 0.7
+        + _unnatural(ms[0], source), len(ms[0].text) + ms[0].end - ms[0].start))
     if precision == "strict" and len(ranked) > 1:
         ranked = ranked[:1]
     fixed_tests = [r.test for r in failing]

@@ -48,6 +48,8 @@ class SandboxError(RuntimeError):
 class TestResult:
     """One test's result in one run (ids look like ``tests/test_x.py::test_name``)."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     test: str
     outcome: str  # pass | fail | error | timeout | memory | recursion
     seconds: float = 0.0

@@ -41,6 +41,12 @@ def test_clamp_high():
     assert clamp(10.5, 0, 10) == 10
 
 
+def test_clamp_edges():
+    assert clamp(10, 0, 10) == 10
+    assert clamp(9.5, 0, 10) == 9.5
+    assert clamp(10.25, 0, 10) == 10
+
+
 def test_average():
     assert average([1, 2, 3]) == 2
 '''

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixes_helpers import write_project
-
 from tact.server.fixes.discovery import discover_tests
 from tact.server.fixes.sandbox import Sandbox
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from tact.server.fixes.syntax import compile_error, syntax_fixes, syntax_problems
 
 GOOD = '''\

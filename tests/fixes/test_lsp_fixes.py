@@ -1,0 +1,168 @@
+"""End-to-end: `tact serve` over stdio (pytest-lsp), diagnostics and quick fixes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fixes_helpers import CALC_BUGGY, TEST_CALC, write_project
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+
+@asynccontextmanager
+async def server(
+    workspace: Path, fixes: dict[str, Any]
+) -> AsyncIterator[tuple[LanguageClient, str]]:
+    url = f"sqlite:///{workspace.parent / 'telemetry.db'}"
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "tact", "serve"],
+                                server_env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    client = await config.start()
+    try:
+        await client.initialize_session(types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            root_uri=workspace.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
+            initialization_options={"tact": {"telemetry": {"url": url}, "fixes": fixes}}))
+        yield client, url
+        await client.shutdown_session()
+    finally:
+        proc = client._server
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5)
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+        await client.stop()
+
+
+def open_doc(client: LanguageClient, path: Path) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
+                                             text=path.read_text())))
+    return uri
+
+
+async def diagnostics(client: LanguageClient, uri: str, code: str,
+                      timeout: float = 60.0) -> list[types.Diagnostic]:
+    for _ in range(int(timeout / 0.05)):
+        found = [d for d in client.diagnostics.get(uri, []) if d.code == code]
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {code} diagnostic for {uri}: {client.diagnostics.get(uri)}")
+
+
+async def actions(client: LanguageClient, uri: str,
+                  diags: list[types.Diagnostic]) -> list[types.CodeAction]:
+    """Code actions, parsed as CodeAction (the client's union structuring would read an
+    action carrying a ``command`` as a bare Command, so the reply is taken raw)."""
+    from concurrent.futures import Future
+
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diags[0].range,
+        context=types.CodeActionContext(diagnostics=diags))
+    msg_id = f"ca-{id(params)}"
+    future: Future[Any] = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id,
+                                "method": "textDocument/codeAction",
+                                "params": client.protocol._converter.unstructure(params)})
+    raw = await asyncio.wrap_future(future)
+    out = []
+    for item in raw or []:
+        item = item._asdict() if hasattr(item, "_asdict") else item
+        out.append(client.protocol._converter.structure(_plain(item), types.CodeAction))
+    return out
+
+
+def _plain(obj: Any) -> Any:
+    """namedtuple/dict trees from the raw reply -> plain dicts and lists."""
+    if hasattr(obj, "_asdict"):
+        obj = obj._asdict()
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def apply_edit(text: str, edit: types.TextEdit) -> str:
+    lines = text.split("\n")
+    r = edit.range
+    s = sum(len(x) + 1 for x in lines[: r.start.line]) + r.start.character
+    e = sum(len(x) + 1 for x in lines[: r.end.line]) + r.end.character
+    return text[:s] + edit.new_text + text[e:]
+
+
+async def test_failing_test_gets_diagnostic_and_a_fix_that_makes_it_pass(tmp_path: Path) -> None:
+    ws = write_project(tmp_path / "ws", {"calc.py": CALC_BUGGY, "tests/test_calc.py": TEST_CALC})
+    async with server(ws, {"allowExecution": True, "timeoutSeconds": 5}) as (client, url):
+        uri = open_doc(client, ws / "calc.py")
+        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="tact.runTests", arguments=[uri]))
+        assert result["ran"] is True and result["fixes"] >= 1, result
+        diags = await diagnostics(client, uri, "test-failure")
+        assert diags[0].source == "tact" and "test_clamp" in diags[0].message
+        found = await actions(client, uri, diags)
+        assert found and found[0].kind == types.CodeActionKind.QuickFix
+        action = found[0]
+        edit = action.edit.changes[uri][0]
+        # resolve gives the long explanation
+        resolved = await client.code_action_resolve_async(action)
+        assert "Validated by running the tests" in resolved.data["explanation"]
+        # the editor applies the edit and runs the action's command (telemetry)
+        applied = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments))
+        assert applied is True
+    fixed = apply_edit(CALC_BUGGY, edit)
+    (ws / "calc.py").write_text(fixed)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests"], cwd=ws, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout
+    from tact.telemetry.store import open_store
+
+    with open_store(url) as store:
+        fix_rows = [d for d in store.iter_decisions() if d.kind == "fix"]
+    assert fix_rows and fix_rows[0].features["fix_operator"]
+    assert any(d.outcome.value == "accepted" for d in fix_rows)
+
+
+async def test_syntax_error_gets_a_fix_without_execution(tmp_path: Path) -> None:
+    ws = write_project(tmp_path / "ws", {"app.py": "def area(w, h)\n    return w * h\n"})
+    async with server(ws, {}) as (client, _url):
+        uri = open_doc(client, ws / "app.py")
+        diags = await diagnostics(client, uri, "syntax-error", timeout=20)
+        assert diags[0].range.start.line == 0 and "expected ':'" in diags[0].message
+        found = await actions(client, uri, diags)
+        assert found
+        fixed = apply_edit((ws / "app.py").read_text(), found[0].edit.changes[uri][0])
+        assert fixed == "def area(w, h):\n    return w * h\n"
+        # hover on the error explains it
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=diags[0].range.start))
+        assert hover is not None and "SyntaxError" in hover.contents.value
+
+
+async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:
+    marker = tmp_path / "ran.txt"
+    tests = TEST_CALC + f"\n\nopen({str(marker)!r}, 'w').write('ran')\n"
+    ws = write_project(tmp_path / "ws", {"calc.py": CALC_BUGGY, "tests/test_calc.py": tests})
+    async with server(ws, {}) as (client, _url):
+        uri = open_doc(client, ws / "calc.py")
+        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="tact.runTests", arguments=[uri]))
+        assert result["ran"] is False and "allowExecution" in result["reason"]
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        await asyncio.sleep(0.5)  # give a wrongly started run the chance to show up
+        assert not [d for d in client.diagnostics.get(uri, []) if d.code == "test-failure"]
+    assert not marker.exists()
