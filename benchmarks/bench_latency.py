@@ -2,8 +2,10 @@
 
 Starts `python -m tact serve` as a subprocess, opens a 5,000-line real Python file
 nobody here wrote (matplotlib's ``axes/_base.py``, installed as a dependency; the first
-5,000 lines), and sends ``textDocument/inlineCompletion`` requests at seeded positions
-(ends of lines and ends of tokens), one at a time, as an editor does. Measures the
+5,000 lines), and sends ``textDocument/inlineCompletion`` requests one at a time at
+seeded positions (ends of tokens, starts of lines), each as if the programmer were
+typing that line: the rest of the line is deleted before the request and restored
+after it (two incremental didChange edits), as an editor sends them. Measures the
 client-side round trip (request written -> response parsed) and reads the server's
 own per-decision ``latency_ms`` back from telemetry.
 
@@ -25,7 +27,6 @@ import time
 from pathlib import Path
 
 from lsprotocol import types
-
 from tact.server.replay.client import ReplayClient
 from tact.server.replay.summary import percentile
 
@@ -52,21 +53,42 @@ def real_file() -> tuple[Path, str]:
     raise SystemExit("no 5,000-line Python file found among installed dependencies")
 
 
-def positions(text: str, count: int, seed: int) -> list[types.Position]:
-    """Seeded cursor positions: ends of non-blank lines and ends of tokens before ( or ."""
+def positions(text: str, count: int, seed: int) -> list[tuple[int, int, int]]:
+    """Seeded cursor spots (line, column, line length): ends of tokens inside non-blank
+    lines and line starts after indentation, where a programmer pauses."""
     rng = random.Random(seed)
-    lines = text.split("\n")
-    spots: list[types.Position] = []
-    for number, line in enumerate(lines):
-        if line.strip():
-            spots.append(types.Position(line=number, character=len(line)))
-            for match in re.finditer(r"[\w]+(?=[(.])", line):
-                spots.append(types.Position(line=number, character=match.end()))
+    spots: list[tuple[int, int, int]] = []
+    for number, line in enumerate(text.split("\n")):
+        if not line.strip():
+            continue
+        spots.append((number, len(line) - len(line.lstrip()), len(line)))
+        for match in re.finditer(r"\w+", line):
+            spots.append((number, match.end(), len(line)))
     return [spots[rng.randrange(len(spots))] for _ in range(count)]
+
+
+def replace(
+    client: ReplayClient, uri: str, version: int, line: int, start: int, end: int, new_text: str
+) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=line, character=start),
+                        end=types.Position(line=line, character=end),
+                    ),
+                    text=new_text,
+                )
+            ],
+        )
+    )
 
 
 async def bench(requests: int, seed: int) -> None:
     path, text = real_file()
+    lines = text.split("\n")
     with tempfile.TemporaryDirectory(prefix="tact-bench-") as tmp:
         workspace = Path(tmp) / "ws"
         workspace.mkdir()
@@ -80,46 +102,49 @@ async def bench(requests: int, seed: int) -> None:
             client.open(uri, "python", text)
             await client.status(flush=False)  # the open has been processed
             open_ms = (time.perf_counter() - opened) * 1000
-            times: list[float] = []
-            shown = 0
-            for i, position in enumerate(positions(text, requests + WARMUP, seed)):
+            all_ms: list[float] = []
+            shown_ms: list[float] = []
+            version = 1
+            for i, (line, column, length) in enumerate(positions(text, requests + WARMUP, seed)):
+                # The programmer is typing this line: the rest of it is not there yet.
+                rest = lines[line][column:]
+                version += 1
+                replace(client, uri, version, line, column, length, "")
                 sent = time.perf_counter()
-                result = await client.inline(uri, position)
+                result = await client.inline(uri, types.Position(line=line, character=column))
                 elapsed = (time.perf_counter() - sent) * 1000
+                version += 1
+                replace(client, uri, version, line, column, column, rest)
                 if i >= WARMUP:
-                    times.append(elapsed)
-                    shown += bool(result and result.items)
+                    all_ms.append(elapsed)
+                    if result is not None and result.items:
+                        shown_ms.append(elapsed)
             await client.status(flush=True)
         finally:
             await client.close_session()
         from tact.telemetry.store import open_store
 
         with open_store(url) as store:
-            server_ms = sorted(d.latency_ms for d in store.iter_decisions() if d.latency_ms)
-            generation = sorted(d.generation_ms for d in store.iter_decisions() if d.generation_ms)
+            decisions = list(store.iter_decisions())
+    server_ms = [d.latency_ms for d in decisions if d.latency_ms is not None]
+    generation = [d.generation_ms for d in decisions if d.generation_ms is not None]
 
-    def fmt(values: list[float], q: float) -> str:
-        v = percentile(values, q)
-        return "-" if v is None else f"{v:6.2f} ms"
+    def fmt(values: list[float]) -> str:
+        if not values:
+            return "-"
+        p50, p95, p99 = (percentile(values, q) or 0.0 for q in (50, 95, 99))
+        return f"p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  p99 {p99:6.2f} ms  (n={len(values)})"
 
-    print(f"file: {path} (first {LINES} lines, {len(text):,} chars); open+ack {open_ms:.1f} ms")
-    print(
-        f"inline completion round trip over stdio, {len(times)} requests ({shown} with a suggestion)"
-    )
-    print(
-        f"  p50 {fmt(times, 50)}   p95 {fmt(times, 95)}   p99 {fmt(times, 99)}   "
-        f"mean {statistics.fmean(times):.2f} ms   max {max(times):.2f} ms"
-    )
-    print(
-        f"  server-side latency_ms (decisions): p50 {fmt(server_ms, 50)}  p95 {fmt(server_ms, 95)}  "
-        f"p99 {fmt(server_ms, 99)}"
-    )
-    print(
-        f"  engine generation_ms:               p50 {fmt(generation, 50)}  p95 {fmt(generation, 95)}"
-    )
-    p50, p99 = percentile(times, 50) or 0, percentile(times, 99) or 0
-    verdict = "OK" if p50 <= 10 and p99 <= 40 else "MISSED"
-    print(f"targets p50 <= 10 ms, p99 <= 40 ms: {verdict}")
+    print(f"file: {path}, first {LINES} lines, {len(text):,} chars; open+ack {open_ms:.1f} ms")
+    print("inline completion round trip over stdio (client-side, request -> parsed reply):")
+    print(f"  all requests          {fmt(all_ms)}  mean {statistics.fmean(all_ms):.2f} ms")
+    print(f"  with a suggestion     {fmt(shown_ms)}")
+    print("server-side, from telemetry (decisions only):")
+    print(f"  latency_ms            {fmt(server_ms)}")
+    print(f"  engine generation_ms  {fmt(generation)}")
+    p50, p99 = percentile(all_ms, 50) or 0.0, percentile(all_ms, 99) or 0.0
+    verdict = "met" if p50 <= 10 and p99 <= 40 else "MISSED"
+    print(f"targets p50 <= 10 ms and p99 <= 40 ms (all requests): {verdict}")
 
 
 def main() -> int:

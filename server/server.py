@@ -29,6 +29,7 @@ from pygls.uris import to_fs_path
 from tact.server.cli.main import package_version
 from tact.server.lsp import items
 from tact.server.lsp.client_log import ClientLogHandler
+from tact.server.lsp.offsets import offset_at
 from tact.server.lsp.protocol import Edit, TactProtocol
 from tact.server.lsp.workspace_index import source_files
 from tact.server.pipeline.context import language_of, unsuitable
@@ -204,7 +205,7 @@ class TactServer(LanguageServer):
         language = self.languages.get(uri) or language_of(document.language_id, uri)
         if language is None:
             return None
-        offset = document.offset_at_position(position)
+        offset = offset_at(document, position)
         return await self.pipeline.suggest(text, offset, uri, language, kind)
 
     def status(self) -> dict[str, Any]:

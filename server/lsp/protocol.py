@@ -22,6 +22,7 @@ import cattrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
+from tact.server.lsp.offsets import apply_change
 
 log = logging.getLogger("tact.lsp")
 
@@ -87,13 +88,8 @@ class TactProtocol(LanguageServerProtocol):
         document = self.workspace.get_text_document(uri)
         edits: list[Edit] = []
         for change in params.content_changes:
-            if isinstance(change, types.TextDocumentContentChangePartial):
-                start = document.offset_at_position(change.range.start)
-                end = document.offset_at_position(change.range.end)
-                edits.append(Edit(start, max(start, end), change.text))
-            else:
-                edits.append(Edit(0, len(document.source), change.text))
-            self.workspace.update_text_document(params.text_document, change)
+            edits.append(Edit(*apply_change(document, change)))
+        document.version = params.text_document.version
         on_edits = getattr(self._server, "on_edits", None)
         if on_edits is not None:
             on_edits(uri, edits)
