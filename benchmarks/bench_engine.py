@@ -33,7 +33,21 @@ from tact.server.replay.segment import natural_points  # ... and its pause point
 
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
 SITE = SITE / "site-packages"
-PACKAGES = ("rich", "httpx", "pygls", "cattrs", "attr")
+ROOT = Path(__file__).resolve().parent.parent
+NODE = ROOT / "vscode-client" / "node_modules"
+# (label, source folder, language, file suffix): real code nobody here wrote. The
+# JavaScript/TypeScript ones exist once the VS Code client's dependencies are installed.
+PACKAGES: tuple[tuple[str, Path, str, str], ...] = (
+    ("rich", SITE / "rich", "python", ".py"),
+    ("httpx", SITE / "httpx", "python", ".py"),
+    ("pygls", SITE / "pygls", "python", ".py"),
+    ("cattrs", SITE / "cattrs", "python", ".py"),
+    ("attr", SITE / "attr", "python", ".py"),
+    ("ajv (ts)", NODE / "ajv" / "lib", "typescript", ".ts"),
+    ("eslint (js)", NODE / "eslint" / "lib", "javascript", ".js"),
+)
+_FUNCTION_WORDS = {"python": ("def ",), "typescript": ("function", "=>", "): "),
+                   "javascript": ("function", "=>")}
 
 
 @dataclass
@@ -81,7 +95,8 @@ def pause_points(text: str) -> list[int]:
 
 
 def type_file(
-    engine: EmbeddedProvider, path: Path, rng: random.Random, share: float
+    engine: EmbeddedProvider, path: Path, rng: random.Random, share: float,
+    language: str = "python",
 ) -> Tally:
     text = path.read_text(encoding="utf-8")
     uri = path.resolve().as_uri()
@@ -91,8 +106,8 @@ def type_file(
         if pos < skip_to or rng.random() > share:
             continue
         prefix = text[:pos]
-        engine.update_document(uri, "python", prefix)
-        request = CompletionRequest(uri=uri, language="python", prefix=prefix, suffix="")
+        engine.update_document(uri, language, prefix)
+        request = CompletionRequest(uri=uri, language=language, prefix=prefix, suffix="")
         t0 = time.perf_counter()
         cands = engine.complete(request)
         tally.latencies_ms.append((time.perf_counter() - t0) * 1000)
@@ -111,43 +126,47 @@ def type_file(
     return tally
 
 
-def _is_code(text: str) -> bool:
+def _is_code(text: str, language: str = "python") -> bool:
     """Held-out files must be code, not generated data tables (e.g. rich's unicode
-    width tables, which are trivially predictable): >= 80 lines, >= 1 def per 100."""
+    width tables, which are trivially predictable): >= 80 lines, >= 1 function per 100."""
     lines = text.count("\n")
-    return lines >= 80 and text.count("def ") * 100 >= lines
+    functions = sum(text.count(w) for w in _FUNCTION_WORDS.get(language, ("def ",)))
+    return lines >= 80 and functions * 100 >= lines and not text.startswith("// Generated")
 
 
-def quality(packages: tuple[str, ...], held_out: int, share: float, seed: int) -> None:
+def quality(
+    packages: tuple[tuple[str, Path, str, str], ...], held_out: int, share: float, seed: int
+) -> None:
     total = Tally()
-    print(f"quality: held-out files typed, requests at {share:.0%} of token ends, seed {seed}")
-    for name in packages:
-        root = SITE / name
+    print(f"quality: held-out files typed, requests at {share:.0%} of pause points, seed {seed}")
+    for name, root, language, suffix in packages:
         if not root.is_dir():
             print(f"  {name}: not installed, skipped")
             continue
-        files = sorted(p for p in root.rglob("*.py") if _is_code(p.read_text("utf-8")))
+        sources = sorted(p for p in root.rglob("*" + suffix) if not p.name.endswith(".d.ts"))
+        files = [p for p in sources if _is_code(p.read_text("utf-8"), language)]
         rng = random.Random(seed)
         rng.shuffle(files)
         test = files[:held_out]
-        train = [p for p in root.rglob("*.py") if p not in test]
+        train = [p for p in sources if p not in test]
         engine = EmbeddedProvider()
         t0 = time.perf_counter()
         n = engine.index_paths(train)
         t_index = time.perf_counter() - t0
         tally = Tally()
         for path in test:
-            tally.add(type_file(engine, path, rng, share))
-        total.add(tally)
+            tally.add(type_file(engine, path, rng, share, language))
+        if language == "python":
+            total.add(tally)
         print(
-            f"  {name:8s} indexed {n:3d} files in {t_index:5.2f}s; typed {len(test)} files: "
+            f"  {name:11s} indexed {n:3d} files in {t_index:5.2f}s; typed {len(test)} files: "
             f"{tally.requests:5d} requests, offered {tally.offered / max(tally.requests, 1):5.1%}"
             f", of offered: full {tally.accepted / max(tally.offered, 1):5.1%} partial "
             f"{tally.partial / max(tally.offered, 1):5.1%}"
         )
     offered = max(total.offered, 1)
     print(
-        f"  ALL      requests {total.requests}, offered {total.offered} "
+        f"  ALL Python: requests {total.requests}, offered {total.offered} "
         f"({total.offered / max(total.requests, 1):.1%}); of offered: full accept "
         f"{total.accepted / offered:.1%}, partial {total.partial / offered:.1%}, any "
         f"{(total.accepted + total.partial) / offered:.1%}; full accepts per request "

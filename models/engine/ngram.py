@@ -30,24 +30,26 @@ _TOP = 8
 class Table:
     """Counts of the tokens that followed one context."""
 
-    __slots__ = ("counts", "n1", "n2", "top", "total")
+    __slots__ = ("counts", "n1", "n2", "top", "top_k", "total")
 
     def __init__(self) -> None:
         self.total = 0
         self.counts: dict[str, int] = {}
         self.top: list[str] | None = None
+        self.top_k = 0
         self.n1 = 0  # tokens seen exactly once after this context
         self.n2 = 0  # ... exactly twice (for count-dependent discounts)
 
     def best(self, k: int = _TOP) -> list[str]:
         """The k most frequent next tokens (cached)."""
-        if self.top is None:
+        if self.top is None or self.top_k < k:
             items = self.counts
             if len(items) <= k:
                 self.top = sorted(items, key=items.__getitem__, reverse=True)
             else:
                 self.top = heapq.nlargest(k, items, key=items.__getitem__)
-        return self.top
+            self.top_k = k
+        return self.top[:k] if len(self.top) > k else self.top
 
 
 def _as_table(entry: Table | tuple[str, int]) -> Table:
@@ -136,8 +138,15 @@ class NgramCounts:
                 elif c == 2:
                     table.n2 += 1
                 if c > 0:
-                    if w not in counts and len(counts) >= _STALE_OK:
-                        table.top = None  # a new type may deserve a place
+                    top = table.top
+                    if (
+                        top
+                        and delta > 0
+                        and len(counts) >= _STALE_OK
+                        and c > counts.get(top[-1], 0)
+                        and w not in top
+                    ):
+                        table.top = None  # w now beats the last cached candidate
                     counts[w] = c
                 else:
                     counts.pop(w, None)

@@ -449,3 +449,26 @@ def test_only_recent_documents_keep_a_cache_model() -> None:
     for uri, text in texts.items():
         fresh.update_document(uri, "python", text)
     assert engine._models["python"].as_dict() == fresh._models["python"].as_dict()
+
+
+@pytest.mark.parametrize("max_lines", [1, 2, 3])
+def test_block_suggestions_respect_max_lines_and_parse(tmp_path: Path, max_lines: int) -> None:
+    body = "".join(
+        f"def handler_{i}(request):\n    data = request.json()\n    validate(data)\n"
+        f"    return respond(data)\n\n\n"
+        for i in range(5)
+    )
+    engine = EmbeddedProvider()
+    engine.index_paths(write(tmp_path, {"handlers.py": body}))
+    prefix = "def handler_new(request):"
+    found = engine.complete(
+        CompletionRequest(uri="file:///w/h.py", language="python", prefix=prefix, suffix="",
+                          max_lines=max_lines)
+    )
+    if max_lines == 1:
+        assert found == []  # the line is complete; the block needs more lines
+        return
+    (cand,) = found
+    assert cand.text.startswith("\n    data = request.json()")
+    assert cand.text.count("\n") <= max_lines - 1
+    assert syntax.parses_in_place(prefix, cand.text, "", "python")
