@@ -1,0 +1,91 @@
+"""`tact serve` options: TCP transport and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def frame(obj: dict) -> bytes:
+    body = json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def read_frame(conn: socket.socket) -> dict:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        assert chunk, "connection closed"
+        data += chunk
+    header, _, rest = data.partition(b"\r\n\r\n")
+    length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    while len(rest) < length:
+        rest += conn.recv(4096)
+    return json.loads(rest[:length])
+
+
+def test_tcp_initialize_round_trip(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tact", "serve", "--tcp", f"127.0.0.1:{port}", "--telemetry", url],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, (
+                    "server did not listen"
+                )
+                time.sleep(0.1)
+        with conn:
+            conn.sendall(
+                frame(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "initialize",
+                        "params": {"capabilities": {}},
+                    }
+                )
+            )
+            reply = read_frame(conn)
+            assert (
+                "tact.accept"
+                in reply["result"]["capabilities"]["executeCommandProvider"]["commands"]
+            )
+            conn.sendall(frame({"jsonrpc": "2.0", "id": 2, "method": "tact/status", "params": {}}))
+            status = read_frame(conn)
+            while status.get("id") != 2:  # skip notifications (log messages)
+                status = read_frame(conn)
+            assert status["result"]["telemetryUrl"] == url  # --telemetry is the default store
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_bad_serve_arguments_are_one_line_errors() -> None:
+    for args in (["--tcp", "nope"], ["--tcp", "host:99999"], ["--telemetry", "mysql://x"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "tact", "serve", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.startswith("tact serve: error:"), result.stderr
+        assert "Traceback" not in result.stderr
