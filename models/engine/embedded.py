@@ -1,19 +1,25 @@
 """The embedded completion engine: a token n-gram model of the workspace's own code.
 
-How it predicts: per language, one n-gram model counts every indexed file and every
-open document (``NgramCounts``); each open document also has its own small model (a
-cache: code repeats itself within a file far more than across files). The next-token
-probability mixes the two, the local one weighted by how much evidence it has for the
-current context. A suggestion is the greedy most-probable token sequence from the
-cursor to the end of the line, or a few lines when the line opens a block (ends in
-":", "{", "(" ...); it stops where the model stops being sure.
+How it predicts: per language, one n-gram model (order 6, count-dependent absolute
+discounting, ``ngram.py``) counts every indexed file and every open document; each
+recently edited document also has its own cache model (order 8: code repeats itself
+within a file far more than across files). The next-token probability mixes the two,
+the cache weighted by how much evidence it has for the current context. A suggestion is
+the greedy most-probable token sequence from the cursor (completing a partly typed word)
+to the end of the line, or a few lines when the line opens a block (ends in ":" outside
+brackets, "{", "(" ...). Decoding never closes a bracket that is not open, stops before
+closing text the editor already shows after the cursor, and stops where a token is less
+likely than ``min_next_prob``; no suggestion at all when the first token is less likely
+than ``min_first_prob``, inside a string or comment, or in the middle of a line's text.
 
 How it updates as files change: ``update_document`` diffs the new text against the last
 version, re-tokenises only the changed lines and subtracts/adds the n-grams that
 overlap them (``documents.Document.update``), so a keystroke costs about a millisecond
-even in a 5,000-line file; ``complete`` tokenises only a bounded window of lines before
-the cursor. One lock guards the counts: ``complete`` may run in a worker thread while
-updates arrive from another.
+even in a 5,000-line file; the first update of a file replaces its copy from disk (the
+editor's text wins); ``complete`` tokenises only a bounded window of lines before the
+cursor. One lock guards the counts: ``complete`` may run in a worker thread while
+updates arrive from another; ``index_paths`` tokenises outside the lock and counts in
+chunks, so requests interleave with indexing.
 """
 
 from __future__ import annotations
@@ -192,7 +198,11 @@ class EmbeddedProvider:
         Files already open in the editor are left to ``update_document``. Indexing
         stops at ``max_index_bytes`` in total so a huge tree cannot exhaust memory.
         """
-        wanted = {model_key(x) for x in languages} if languages is not None else None
+        wanted = (
+            {model_key(syntax.language_for(x) or x) for x in languages}
+            if languages is not None
+            else None
+        )
         count = 0
         for path in _walk(paths):
             lang = syntax.language_for(None, str(path))
