@@ -47,12 +47,16 @@ class NullRecorder:
         return True
 
 
-def open_recorder(url: str) -> Any:
-    """An AsyncRecorder for ``url``, or a NullRecorder (with an error logged)."""
+def open_recorder(url: str, store_text: bool = False) -> Any:
+    """An AsyncRecorder for ``url``, or a NullRecorder (with an error logged).
+
+    ``store_text`` is passed on as a second guard: even if a decision carried text, the
+    recorder blanks it unless the user opted in.
+    """
     try:
         from tact.telemetry.recorder import AsyncRecorder
 
-        return AsyncRecorder(url)
+        return AsyncRecorder(url, store_text=store_text)
     except Exception as exc:
         log.error("telemetry disabled: cannot use store %s: %s", url, exc)
         return NullRecorder()

@@ -73,7 +73,7 @@ class Pipeline:
 
     def open_telemetry(self, url: str) -> None:
         old = self.recorder
-        self.recorder = open_recorder(url)
+        self.recorder = open_recorder(url, self.settings.telemetry.store_text)
         if not isinstance(old, NullRecorder):
             old.close(5.0)
 
@@ -82,7 +82,7 @@ class Pipeline:
         old = self.settings
         self.settings = new
         self.tracker.reject_timeout_s = new.completion.reject_timeout_ms / 1000.0
-        if new.telemetry.url != old.telemetry.url:
+        if new.telemetry != old.telemetry:
             log.info("telemetry store is now %s", new.telemetry.url)
             self.open_telemetry(new.telemetry.url)
         if new.gate != old.gate:

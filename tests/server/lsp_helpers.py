@@ -54,7 +54,8 @@ async def tact_server(
         (workspace / name).parent.mkdir(parents=True, exist_ok=True)
         (workspace / name).write_text(text)
     url = f"sqlite:///{workspace.parent / db_name}"
-    options = {"telemetry": {"url": url}, **(settings or {})}
+    options = dict(settings or {})
+    options["telemetry"] = {**options.get("telemetry", {}), "url": url}
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "tact", "serve"], server_env=server_env()
     )

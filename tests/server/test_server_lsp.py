@@ -237,3 +237,15 @@ async def test_large_or_binary_document_gets_nothing(tmp_path: Path) -> None:
         messages = " ".join(m.message for m in client.log_messages)
         assert "big.py" in messages and "bin.py" in messages
     assert rows(url) == []
+
+
+async def test_store_text_is_opt_in(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    settings = {"telemetry": {"storeText": True}}
+    async with tact_server(ws, files={"app.py": LEARNABLE}, settings=settings) as (client, url):
+        uri = (ws / "new.py").as_uri()
+        item = await shown_suggestion(client, uri)
+        await status_of(client)
+    [row] = rows(url)
+    assert row.suggestion_text == item.insert_text
+    assert row.context_text is not None and row.context_text.endswith("setdefault(")
