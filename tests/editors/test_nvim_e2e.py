@@ -147,7 +147,7 @@ def test_confirmed_completion_is_recorded_as_accepted(
     # All of the suggestion went in, not just its first word (tact.lua completes it).
     assert line.rstrip().endswith(lsp_item["label"].split("\n")[0].rstrip()), line
 
-    decision = wait_for(lambda: (d := ws.decision(suggestion_id)) and accepted(d) and d, timeout=20)
+    decision = wait_for(lambda: (d := ws.decision(suggestion_id)) and accepted(d) and d, timeout=10)
     recorded = ws.decision(suggestion_id)
     assert recorded is not None, f"suggestion {suggestion_id} was never recorded"
     assert recorded.shown_time is not None, "tact/didShowCompletion did not reach the store"
