@@ -52,18 +52,21 @@ const STATUS_REFRESH_MS = 15000;
 
 let client: TactLanguageClient | undefined;
 let output: LogOutputChannel;
+let traceOutput: LogOutputChannel;
 let statusItem: StatusBarItem;
 let statusTimer: NodeJS.Timeout | undefined;
 let statusDebounce: NodeJS.Timeout | undefined;
 
 export async function activate(context: ExtensionContext): Promise<void> {
     output = window.createOutputChannel('tact', { log: true });
+    traceOutput = window.createOutputChannel('tact (LSP trace)', { log: true });
     statusItem = window.createStatusBarItem('tact.status', StatusBarAlignment.Right, 100);
     statusItem.name = 'tact';
     statusItem.command = 'tact.showMenu';
     applyStatus(undefined);
     statusItem.show();
-    context.subscriptions.push(output, statusItem, { dispose: () => clearInterval(statusTimer) });
+    context.subscriptions.push(output, traceOutput, statusItem,
+        { dispose: () => clearInterval(statusTimer) });
 
     registerCommands(context);
 
@@ -137,7 +140,7 @@ async function startClient(context: ExtensionContext): Promise<void> {
         ]),
         initializationOptions: currentSettings(),
         outputChannel: output,
-        traceOutputChannel: window.createOutputChannel('tact (LSP trace)', { log: true }),
+        traceOutputChannel: traceOutput,
         middleware: {
             workspace: {
                 // A server that pulls settings (workspace/configuration) gets the same
