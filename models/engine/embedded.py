@@ -5,9 +5,10 @@ discounting, ``ngram.py``) counts every indexed file and every open document; ea
 recently edited document also has its own cache model (order 8: code repeats itself
 within a file far more than across files). The next-token probability mixes the two,
 the cache weighted by how much evidence it has for the current context. A suggestion is
-the greedy most-probable token sequence from the cursor (completing a partly typed word)
-to the end of the line, or a few lines when the line opens a block (ends in ":" outside
-brackets, "{", "(" ...). Decoding never closes a bracket that is not open, stops before
+the most probable token sequence (a width-3 beam for the current line, greedy for the
+lines of a block) from the cursor (completing a partly typed word) to the end of the
+line, or a few lines when the line opens a block (ends in ":" outside brackets, "{",
+"(" ...). Decoding never closes a bracket that is not open, stops before
 closing text the editor already shows after the cursor, and stops where a token is less
 likely than ``min_next_prob``; no suggestion at all when the first token is less likely
 than ``min_first_prob``, inside a string or comment, or in the middle of a line's text.
@@ -99,6 +100,7 @@ class EngineSettings:
     min_line_prob: float = 0.0  # decline when the first line's joint probability is lower
     whole_lines: bool = False  # decline unless the suggestion reaches the line's end
     max_tokens: int = 48
+    beam_width: int = 3  # > 1: the first line is the best of a small beam, not greedy
     max_chars: int = 240
     window_lines: int = 12  # lines before the cursor tokenised per request
     window_chars: int = 1500
@@ -460,11 +462,18 @@ class _Search:
         elif tok.startswith("\n_"):
             return None
         chars = len(tok)
+        planned: list[str] = []
+        if s.beam_width > 1 and not multiline:
+            planned = self._beam(hist, stack, s.beam_width, s.max_tokens - 1)
         while len(out) < s.max_tokens and chars < s.max_chars:
             dist = self._distribution(hist, "")
             if not dist:
                 break
-            p, nxt = next(((p, t) for p, t in dist if _fits(stack, t)), (0.0, ""))
+            if planned:
+                want = planned.pop(0)
+                p, nxt = next(((p, t) for p, t in dist if t == want), (0.0, want))
+            else:
+                p, nxt = next(((p, t) for p, t in dist if _fits(stack, t)), (0.0, ""))
             if p < s.min_next_prob:
                 break
             if self.closing and nxt.strip() and self.closing.startswith(nxt.strip()):
@@ -523,6 +532,41 @@ class _Search:
             num_tokens=len(out),
             provider="embedded",
         )
+
+    def _beam(self, hist: list[str], stack: list[str], width: int, limit: int) -> list[str]:
+        """The most probable rest of the line (tokens before the newline or the closing
+        text), by beam search; the newline's own probability counts, so a line that
+        ends naturally beats one that trails off."""
+        beams: list[tuple[float, list[str], list[str]]] = [(0.0, [], list(stack))]
+        finished: list[tuple[float, list[str]]] = []
+        for _ in range(limit):
+            grown: list[tuple[float, list[str], list[str]]] = []
+            for lp, toks, st in beams:
+                taken = 0
+                for p, t in self._distribution(hist + toks, ""):
+                    if not _fits(st, t):
+                        continue
+                    score = lp + math.log(p)
+                    if t.startswith("\n") or (
+                        self.closing and t.strip() and self.closing.startswith(t.strip())
+                    ):
+                        finished.append((score, toks))
+                    else:
+                        st2 = list(st)
+                        _push_bracket(st2, t)
+                        grown.append((score, [*toks, t], st2))
+                    taken += 1
+                    if taken >= width:
+                        break
+            if not grown:
+                break
+            grown.sort(key=lambda b: b[0], reverse=True)
+            beams = grown[:width]
+            if finished and max(f[0] for f in finished) >= beams[0][0]:
+                break
+        if finished:
+            return max(finished, key=lambda f: f[0])[1]
+        return beams[0][1]
 
     @staticmethod
     def _opens_block(history: list[str], stack: list[str]) -> bool:
