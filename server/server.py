@@ -129,10 +129,10 @@ class TactServer(LanguageServer):
         self._learned_lines[uri] = text.count("\n")
         self.pipeline.worker.update_document(uri, language, text)
 
-    def on_edits(self, uri: str, edits: list[Edit]) -> None:
-        """Called by the protocol for every didChange, with pre-change offsets."""
+    def on_edits(self, uri: str, edits: list[Edit], before: str, after: str) -> None:
+        """Called by the protocol for every didChange batch (see TactProtocol)."""
         if self.pipeline is not None:
-            self.pipeline.on_edits(uri, edits)
+            self.pipeline.on_edits(uri, edits, before, after)
 
     def document_changed(self, uri: str) -> None:
         """Re-learn a changed document when its line count changed (a line was finished

@@ -6,9 +6,10 @@ Two things pygls 2.1 does not do on its own:
   dropped without a response, so the client waits forever. Here it gets a JSON-RPC
   ``InvalidParams`` error naming the method and the bad fields, and the server goes on.
 * ``textDocument/didChange`` is applied to the workspace before any handler sees it,
-  which loses where each edit happened. Suggestion outcomes are inferred from exactly
-  that (typing through a suggestion vs. diverging from it), so the edits are captured
-  as offsets into the document *before* each change and handed to the server.
+  which loses the text before the change and where each edit happened. Suggestion
+  outcomes are inferred from exactly that (typing through a suggestion vs. diverging
+  from it), so the server gets the edits (offsets into the text before each change)
+  and the document before and after the whole batch.
 """
 
 from __future__ import annotations
@@ -86,12 +87,11 @@ class TactProtocol(LanguageServerProtocol):
         """Apply the changes one by one, noting each one's offsets before it applies."""
         uri = params.text_document.uri
         document = self.workspace.get_text_document(uri)
-        edits: list[Edit] = []
-        for change in params.content_changes:
-            edits.append(Edit(*apply_change(document, change)))
+        before = document.source
+        edits = [Edit(*apply_change(document, change)) for change in params.content_changes]
         document.version = params.text_document.version
         on_edits = getattr(self._server, "on_edits", None)
         if on_edits is not None:
-            on_edits(uri, edits)
+            on_edits(uri, edits, before, document.source)
         if (user_handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None

@@ -11,17 +11,16 @@ per document as *pending* and resolves it:
   or when ``reject_timeout`` passes on the server clock (simulated during replay).
 
 Typing exactly the suggested characters keeps it pending, as an editor keeps showing
-the rest of the ghost text; a suggestion typed through to the end without an accept
-is resolved as rejected at the next edit or request.
+the rest of the ghost text. Once all of it is in the document (the editor inserted it,
+or the programmer typed it through) it waits for the accept command; without one it is
+rejected at the timeout or when a newer suggestion is shown.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tact.server.lsp.protocol import Edit
 from tact.telemetry.records import Outcome
 
 # How many resolved suggestions to remember so a late accept can still be credited.
@@ -35,7 +34,9 @@ class Pending:
     offset: int  # where the suggestion's text starts in the document
     text: str
     time: float  # when it was shown (server clock)
-    typed: int = 0  # how many of its characters the programmer has typed since
+    suffix_len: int = 0  # characters after the cursor when it was shown
+    typed: int = 0  # how many of its characters are in the document now
+    complete: bool = False  # all of it is in the document: waiting for the accept
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Resolution:
     outcome: Outcome
     accepted_chars: int | None
     time: float
-    reason: str  # "accept", "partial", "diverged", "superseded", "timeout", "closed", "typed"
+    reason: str  # "accept", "partial", "diverged", "superseded", "timeout", "closed"
     overrides: bool = False  # replaces an outcome inferred earlier
 
 
@@ -68,24 +69,30 @@ class OutcomeTracker:
         self._by_id[item.id] = item
         return out
 
-    def on_edits(self, uri: str, edits: Iterable[Edit], now: float) -> list[Resolution]:
+    def on_edits(self, uri: str, before: str, after: str, now: float) -> list[Resolution]:
+        """Judge one didChange batch by its net effect on the document.
+
+        Editors differ in how they spell an insert (Vim deletes and re-types a word when
+        a completion is taken; others replace whole lines), so the test is on content:
+        the text before the suggestion and the text that was after the cursor are
+        unchanged, and what lies between is a prefix of the suggestion. A suggestion
+        typed to its end waits for the editor's accept (or the timeout).
+        """
         item = self._pending.get(uri)
-        if item is None:
+        if item is None or item.complete:
             return []
-        for edit in edits:
-            cursor = item.offset + item.typed
-            remaining = item.text[item.typed :]
-            if (
-                edit.start == edit.end == cursor
-                and edit.text
-                and remaining
-                and remaining.startswith(edit.text)
-            ):
-                item.typed += len(edit.text)
-                continue
-            reason = "typed" if not remaining else "diverged"
-            return [self._resolve(item, Outcome.REJECTED, 0, now, reason)]
-        return []
+        p, n = item.offset, item.suffix_len
+        typed = len(after) - p - n
+        if (
+            0 <= typed <= len(item.text)
+            and after[p : p + typed] == item.text[:typed]
+            and after[:p] == before[:p]
+            and after[len(after) - n :] == before[len(before) - n :]
+        ):
+            item.typed = typed
+            item.complete = typed == len(item.text)
+            return []
+        return [self._resolve(item, Outcome.REJECTED, 0, now, "diverged")]
 
     def accept(self, suggestion_id: str, now: float) -> Resolution | None:
         return self._client_outcome(suggestion_id, Outcome.ACCEPTED, None, now, "accept")

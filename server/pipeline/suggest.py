@@ -154,7 +154,8 @@ class Pipeline:
         self._decide(draft, stage, started, suggestion, verdict2, generation_ms)
         if stage is not Stage.SHOWN:
             return None
-        self.apply(self.tracker.add(Pending(draft.id, uri, ctx.offset, suggestion, now)))
+        pending = Pending(draft.id, uri, ctx.offset, suggestion, now, len(text) - ctx.offset)
+        self.apply(self.tracker.add(pending))
         return Suggestion(draft.id, suggestion, ctx)
 
     def _decide(
@@ -181,13 +182,13 @@ class Pipeline:
 
     # -- what the client reports ------------------------------------------------------
 
-    def on_edits(self, uri: str, edits: list[Edit]) -> None:
+    def on_edits(self, uri: str, edits: list[Edit], before: str, after: str) -> None:
         now = self.clock.now()
         self.apply(self.tracker.expire(now))
         inserted = sum(len(e.text) for e in edits)
         deleted = sum(e.end - e.start for e in edits)
         self.state.observe_edit(now, inserted, deleted)
-        self.apply(self.tracker.on_edits(uri, edits, now))
+        self.apply(self.tracker.on_edits(uri, before, after, now))
 
     def accept(self, suggestion_id: str) -> bool:
         resolution = self.tracker.accept(suggestion_id, self.clock.now())
