@@ -95,8 +95,9 @@ class AsyncRecorder:
         *,
         accepted_chars: int | None = None,
         time: float | None = None,
+        override: bool = False,
     ) -> None:
-        self._put(("outcome", id, Outcome(outcome), accepted_chars, time))
+        self._put(("outcome", id, Outcome(outcome), accepted_chars, time, override))
 
     def mark_shown(self, id: str, time: float) -> None:
         self._put(("shown", id, time))
@@ -266,7 +267,7 @@ def _apply(store: TelemetryStore, ops: Sequence[_Op]) -> None:
             store.record_many(pending)
             pending = []
         if op[0] == "outcome":
-            store.set_outcome(op[1], op[2], accepted_chars=op[3], time=op[4])
+            store.set_outcome(op[1], op[2], accepted_chars=op[3], time=op[4], override=op[5])
         elif op[0] == "shown":
             store.mark_shown(op[1], op[2])
     if pending:

@@ -304,6 +304,7 @@ class TelemetryStore:
         *,
         accepted_chars: int | None = None,
         time: float | None = None,
+        override: bool = False,
     ) -> bool:
         """Record what the programmer did; return whether the row changed.
 
@@ -312,8 +313,16 @@ class TelemetryStore:
         word-by-word accepts with a growing length). A late inferred rejection never
         overwrites an accept. ``accepted`` without ``accepted_chars`` takes the
         suggestion's length.
+
+        ``override=True`` is for an accept the *client* reported after the server had
+        already inferred a rejection (Neovim deletes and re-inserts the typed word before
+        it runs the accept command, so the "divergent edit" arrives first): the
+        programmer's own word beats the server's inference, so ``rejected`` may then
+        become ``accepted`` or ``partial``.
         """
         outcome = Outcome(outcome)
+        replaceable = "('unknown', 'partial', 'rejected')" if override else "('unknown', 'partial')"
+        from_rejected = " OR outcome = 'rejected'" if override else ""
         if outcome is Outcome.UNKNOWN:
             raise ValueError("set_outcome needs a known outcome (accepted, partial, rejected)")
         chars = None if accepted_chars is None else int(accepted_chars)
@@ -321,13 +330,13 @@ class TelemetryStore:
             sql = (
                 "UPDATE decisions SET outcome = 'accepted', "
                 "accepted_chars = COALESCE(?, suggestion_chars, accepted_chars), "
-                "outcome_time = ? WHERE id = ? AND outcome IN ('unknown', 'partial')"
+                f"outcome_time = ? WHERE id = ? AND outcome IN {replaceable}"
             )
             params: tuple[Any, ...] = (chars, time, id)
         elif outcome is Outcome.PARTIAL:
             sql = (
                 "UPDATE decisions SET outcome = 'partial', accepted_chars = ?, outcome_time = ? "
-                "WHERE id = ? AND (outcome = 'unknown' OR (outcome = 'partial' "
+                f"WHERE id = ? AND (outcome = 'unknown'{from_rejected} OR (outcome = 'partial' "
                 "AND CAST(? AS INTEGER) IS NOT NULL AND COALESCE(accepted_chars, -1) < ?))"
             )
             params = (chars, time, id, chars, chars)

@@ -330,3 +330,21 @@ def test_memory_store_works() -> None:
     with open_store("sqlite:///:memory:") as s:
         s.record(full_decision(1))
         assert s.get("d-0001") == full_decision(1)
+
+
+def test_client_accept_overrides_inferred_rejection_only_when_asked(tmp_path) -> None:
+    """Neovim re-inserts the word before running tact.accept: the server infers a
+    rejection first, and the client's accept must still win (override=True)."""
+    from tact.telemetry.records import Decision, Outcome
+    from tact.telemetry.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 't.db'}") as store:
+        store.record(Decision(id="a", session="s", time=1.0, language="python",
+                              suggestion_chars=7))
+        assert store.set_outcome("a", Outcome.REJECTED, time=2.0)
+        assert not store.set_outcome("a", Outcome.ACCEPTED, time=3.0)
+        assert store.get("a").outcome is Outcome.REJECTED
+        assert store.set_outcome("a", Outcome.ACCEPTED, time=3.0, override=True)
+        row = store.get("a")
+        assert row.outcome is Outcome.ACCEPTED
+        assert row.accepted_chars == 7
