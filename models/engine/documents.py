@@ -121,6 +121,12 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return lo
 
 
+def _continues(segment: list[str]) -> bool:
+    """The line starts inside a token of an earlier line (a multi-line string): every
+    other line after the first starts with its newline token."""
+    return not segment or not segment[0].startswith("\n")
+
+
 class Document:
     """One document's text and token segments, counted into one or more models."""
 
@@ -164,16 +170,27 @@ class Document:
         start_off = text.rfind("\n", 0, p) + 1
         line_end = text.find("\n", len(text) - q)
         line_end = len(text) if line_end < 0 else line_end
-        # Extend through the next non-blank line: its newline token is relative to us.
+        segments = self.segments
+        # Start where the token covering the change starts (a docstring's first line).
+        up = 0
+        while first > 0 and _continues(segments[first]) and start_off > 0 and up < 200:
+            up += 1
+            first -= 1
+            start_off = text.rfind("\n", 0, start_off - 1) + 1
+        # Extend through the lines that continue a token of the region, then through the
+        # next non-blank line (its newline token is relative to our last line) and its
+        # own continuation lines.
         extra = 0
-        while line_end < len(text) and extra < 50:
+        seen_code = False
+        while line_end < len(text) and extra < 200 and end_old + extra < len(segments):
+            cont = _continues(segments[end_old + extra])
+            if seen_code and not cont:
+                break
             nxt = text.find("\n", line_end + 1)
             nxt = len(text) if nxt < 0 else nxt
-            blank = not text[line_end + 1 : nxt].strip()
+            seen_code = seen_code or bool(text[line_end + 1 : nxt].strip())
             line_end = nxt
             extra += 1
-            if not blank:
-                break
         end_old += extra
         end_new += extra
         if end_new - first > _MAX_REGION_LINES or end_old > len(self.segments):

@@ -472,3 +472,27 @@ def test_block_suggestions_respect_max_lines_and_parse(tmp_path: Path, max_lines
     assert cand.text.startswith("\n    data = request.json()")
     assert cand.text.count("\n") <= max_lines - 1
     assert syntax.parses_in_place(prefix, cand.text, "", "python")
+
+
+def test_editing_inside_a_docstring_keeps_segments_exact() -> None:
+    """A line inside a multi-line string belongs to the string token that starts on an
+    earlier line: an edit there re-tokenises from the string's first line, and text
+    typed after it (a new docstring) is re-tokenised together with the lines it spans."""
+    middle = (
+        '    def count(self) -> int:\n        """How many\n        users.\n        """\n'
+        "        return self._session.count(User)\n\n"
+    )
+    tail = "    def close(self) -> None:\n        self._session.close()\n"
+    engine = EmbeddedProvider()
+    uri = "file:///w/mid.py"
+    text = PY_REPO + middle + tail
+    engine.update_document(uri, "python", text)
+    for _ in range(3):
+        text = text.replace("How many", "How many of", 1)
+        engine.update_document(uri, "python", text)
+        text = text.replace("        users.", "        all the users.", 1)
+        engine.update_document(uri, "python", text)
+    doc = engine._docs["/w/mid.py"]
+    assert syntax.detokenize([t for seg in doc.segments for t in seg]) == text
+    expected = _model_from_scratch(engine, "/w/mid.py").as_dict()
+    assert engine._local["/w/mid.py"].as_dict() == expected
