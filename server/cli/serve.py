@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -25,7 +26,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "or ~/.local/share/tact/telemetry.db. A client's telemetry.url setting overrides it.",
     )
     p.add_argument(
-        "--log-level", default="WARNING", type=str.upper, choices=LEVELS, help="stderr log level"
+        "--log-level",
+        default=os.environ.get("TACT_LOG_LEVEL", "WARNING").upper(),
+        type=str.upper,
+        choices=LEVELS,
+        help="log level (default: $TACT_LOG_LEVEL or WARNING)",
+    )
+    p.add_argument(
+        "--log-file",
+        default=os.environ.get("TACT_LOG_FILE"),
+        metavar="PATH",
+        help="log here instead of stderr (default: $TACT_LOG_FILE); handy when an editor "
+        "hides the server's stderr",
     )
     p.set_defaults(func=run)
 
@@ -52,8 +64,18 @@ def run(args: argparse.Namespace) -> int:
             pass
         except Exception as exc:
             raise CliError(f"--telemetry: {exc}") from None
+    if args.log_level not in LEVELS:
+        raise CliError(f"log level must be one of {', '.join(LEVELS)}, got {args.log_level!r}")
+    handler: logging.Handler
+    if args.log_file:
+        try:
+            handler = logging.FileHandler(args.log_file, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write the log file {args.log_file}: {exc.strerror}") from None
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     logging.basicConfig(
-        stream=sys.stderr,
+        handlers=[handler],
         level=getattr(logging, args.log_level),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

@@ -90,6 +90,8 @@ class TactProtocol(LanguageServerProtocol):
         before = document.source
         edits = [Edit(*apply_change(document, change)) for change in params.content_changes]
         document.version = params.text_document.version
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("didChange %s v%s: %r", uri, document.version, edits[:20])
         on_edits = getattr(self._server, "on_edits", None)
         if on_edits is not None:
             on_edits(uri, edits, before, document.source)

@@ -37,6 +37,7 @@ class Pending:
     suffix_len: int = 0  # characters after the cursor when it was shown
     typed: int = 0  # how many of its characters are in the document now
     complete: bool = False  # all of it is in the document: waiting for the accept
+    lead: int = 0  # leading characters of ``text`` already typed when it was shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,9 @@ class OutcomeTracker:
         Editors differ in how they spell an insert (Vim deletes and re-types a word when
         a completion is taken; others replace whole lines), so the test is on content:
         the text before the suggestion and the text that was after the cursor are
-        unchanged, and what lies between is a prefix of the suggestion. A suggestion
+        unchanged, and what lies between is a prefix of the suggestion. A completion
+        item is anchored at the start of the word it replaces (its ``lead``), so an
+        editor that deletes and re-types that word stays consistent. A suggestion
         typed to its end waits for the editor's accept (or the timeout).
         """
         item = self._pending.get(uri)
@@ -129,7 +132,7 @@ class OutcomeTracker:
         item = self._by_id.get(suggestion_id)
         if item is not None:
             if chars is None:
-                chars = len(item.text)
+                chars = len(item.text) - item.lead
             return self._resolve(item, outcome, chars, now, reason)
         recent = self._recent.get(suggestion_id)
         if recent is None:
@@ -138,7 +141,7 @@ class OutcomeTracker:
         if previous == Outcome.ACCEPTED:
             return None  # already credited in full
         if chars is None:
-            chars = len(item.text)
+            chars = len(item.text) - item.lead
         self._recent[suggestion_id] = (item, outcome)
         return Resolution(item.id, outcome, chars, now, reason, overrides=True)
 

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import re
 import time
 import uuid
 from collections import Counter
@@ -39,6 +40,7 @@ from tact.server.settings import Settings
 from tact.telemetry.records import Outcome, Stage
 
 log = logging.getLogger("tact.pipeline")
+_WORD_TAIL = re.compile(r"[A-Za-z_0-9]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +156,18 @@ class Pipeline:
         self._decide(draft, stage, started, suggestion, verdict2, generation_ms)
         if stage is not Stage.SHOWN:
             return None
-        pending = Pending(draft.id, uri, ctx.offset, suggestion, now, len(text) - ctx.offset)
+        # A completion item replaces the word typed before the cursor: track from there.
+        lead = len(_WORD_TAIL.search(ctx.line_prefix).group(0)) if kind == "completion" else 0
+        start = ctx.offset - lead
+        pending = Pending(
+            draft.id,
+            uri,
+            start,
+            text[start : ctx.offset] + suggestion,
+            now,
+            suffix_len=len(text) - ctx.offset,
+            lead=lead,
+        )
         self.apply(self.tracker.add(pending))
         return Suggestion(draft.id, suggestion, ctx)
 

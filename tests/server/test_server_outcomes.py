@@ -103,3 +103,16 @@ def test_partial_then_full_accept_overrides() -> None:
 
 def test_unknown_id_is_ignored() -> None:
     assert tracker_with().accept("nope", 1.0) is None
+
+
+def test_completion_item_is_anchored_at_the_word_it_replaces() -> None:
+    # "val" typed, the completion item replaces it with "value = 1": Vim deletes the word
+    # and types it again (in separate batches); only the final text decides.
+    t = OutcomeTracker(reject_timeout_s=15.0)
+    prefix, word = "x = 1\n", "val"
+    t.add(Pending("c1", URI, len(prefix), word + "ue = 1", time=1.0, suffix_len=0, lead=3))
+    assert t.on_edits(URI, prefix + "val", prefix + "va", 1.1) == []
+    assert t.on_edits(URI, prefix + "va", prefix, 1.2) == []
+    assert t.on_edits(URI, prefix, prefix + "value = 1", 1.3) == []
+    r = t.accept("c1", 1.4)
+    assert r is not None and r.accepted_chars == len("ue = 1")
