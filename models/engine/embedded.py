@@ -291,7 +291,7 @@ class EmbeddedProvider:
         closing = line_suffix.strip()
         if closing and any(ch not in ")]}'\";:, " for ch in closing):
             return []  # mid-line insertion: not this engine's job
-        ctx = _Context.build(request.prefix, lang, self.settings)
+        ctx = _Context.build(request.prefix, lang, self.settings, self.doc_order - 1)
         if ctx is None:
             return []
         with self._lock:
@@ -328,7 +328,9 @@ class _Context:
     stack: list[str]  # closers expected for the brackets open at the cursor (innermost last)
 
     @staticmethod
-    def build(prefix: str, language: str, settings: EngineSettings) -> _Context | None:
+    def build(
+        prefix: str, language: str, settings: EngineSettings, pad: int = 8
+    ) -> _Context | None:
         pos = len(prefix)
         for _ in range(settings.window_lines):
             pos = prefix.rfind("\n", 0, pos)
@@ -341,7 +343,9 @@ class _Context:
         window = prefix[start:]
         line = window[window.rfind("\n") + 1 :]
         if _inside_text(line, language) or (
-            language == "python" and (window.count('"""') % 2 or window.count("\'\'\'") % 2)
+            # An open docstring (counted over the whole prefix: a long one may start
+            # above the window). A plain C-speed count, not a parse.
+            language == "python" and (prefix.count('"""') % 2 or prefix.count("\'\'\'") % 2)
         ):
             return None
         tree = syntax.parse(window, language)
@@ -354,7 +358,7 @@ class _Context:
             first = tokens[0].lstrip(" \t")
             tokens = ([first] if first else []) + tokens[1:]
         if start == 0:
-            tokens = [BOS] * 8 + tokens
+            tokens = [BOS] * pad + tokens  # the file's start, as documents are counted
         partial = ""
         if tokens:
             last = tokens[-1]
@@ -376,7 +380,8 @@ class _Context:
 
 
 class _Search:
-    """Greedy decoding with a stop rule, from the cursor to the line's (or block's) end."""
+    """Decoding with a stop rule, from the cursor to the line's (or block's) end: a beam
+    for the current line, then greedy for the lines of a block."""
 
     def __init__(
         self,
