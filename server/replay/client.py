@@ -17,6 +17,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+# A request the server has not answered in this long means it is stuck.
+REQUEST_TIMEOUT_S = 120.0
+
 
 class ReplayClient(LanguageClient):
     def __init__(self) -> None:
@@ -95,7 +98,7 @@ class ReplayClient(LanguageClient):
         self.text_document_did_close(types.DidCloseTextDocumentParams(text_document=doc))
 
     async def inline(self, uri: str, position: types.Position) -> types.InlineCompletionList | None:
-        result = await self.text_document_inline_completion_async(
+        request = self.text_document_inline_completion_async(
             types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
                 position=position,
@@ -104,13 +107,17 @@ class ReplayClient(LanguageClient):
                 ),
             )
         )
+        result = await asyncio.wait_for(request, REQUEST_TIMEOUT_S)
         if isinstance(result, list):  # InlineCompletionItem[] form
             return types.InlineCompletionList(items=result)
         return result
 
     async def accept(self, suggestion_id: str) -> Any:
-        return await self.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="tact.accept", arguments=[suggestion_id])
+        return await asyncio.wait_for(
+            self.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="tact.accept", arguments=[suggestion_id])
+            ),
+            REQUEST_TIMEOUT_S,
         )
 
     def did_show(self, suggestion_id: str) -> None:
@@ -122,13 +129,18 @@ class ReplayClient(LanguageClient):
         )
 
     async def status(self, flush: bool = True) -> dict[str, Any]:
-        result = await self.protocol.send_request_async("tact/status", {"flush": flush})
+        result = await asyncio.wait_for(
+            self.protocol.send_request_async("tact/status", {"flush": flush}), REQUEST_TIMEOUT_S
+        )
         return result._asdict() if hasattr(result, "_asdict") else dict(result)
 
     async def close_session(self) -> None:
         if self.alive:
-            await self.shutdown_async(None)
-            self.exit(None)
+            try:
+                await asyncio.wait_for(self.shutdown_async(None), 30)
+                self.exit(None)
+            except (TimeoutError, RuntimeError):
+                pass  # stuck or gone: killed below
             server = self._server
             if server is not None:
                 try:

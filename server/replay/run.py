@@ -102,7 +102,7 @@ async def replay(
             status = await client.status(flush=True)
             _update_counts(summary, status)
             summary.simulated_seconds = now - START_TIME
-        except (RuntimeError, ConnectionError, BrokenPipeError) as exc:
+        except (RuntimeError, ConnectionError, BrokenPipeError, TimeoutError) as exc:
             raise ReplayError(f"the server failed: {exc}\n{client.last_words()}") from exc
         finally:
             await client.close_session()
