@@ -88,6 +88,7 @@ class TactServer(LanguageServer):
         self.indexing = False
         self.indexed_files = 0
         self._expiry_task: asyncio.Task[None] | None = None
+        self.background: set[asyncio.Future[None]] = set()  # keeps running tasks alive
 
     def _base_settings(self) -> Settings:
         settings = Settings()
@@ -102,6 +103,21 @@ class TactServer(LanguageServer):
         if self.pipeline is not None:
             self.pipeline.apply_settings(self.settings)
         log.debug("settings: %s", to_protocol(self.settings))
+
+    async def pull_settings(self) -> None:
+        """Ask the client for the ``tact`` section (workspace/configuration)."""
+        workspace_caps = self.client_capabilities.workspace
+        if workspace_caps is None or not workspace_caps.configuration:
+            return
+        try:
+            values = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="tact")])
+            )
+        except Exception as exc:
+            log.warning("could not read settings from the client: %s", exc)
+            return
+        if values:
+            self.update_settings(values[0])
 
     # -- documents ----------------------------------------------------------------------
 
@@ -269,6 +285,10 @@ def _register_lifecycle(server: TactServer) -> None:
     def did_change_configuration(
         ls: TactServer, params: types.DidChangeConfigurationParams
     ) -> None:
+        if params.settings is None:  # "pull" clients: ask for the tact section
+            ls.background.add(task := asyncio.ensure_future(ls.pull_settings()))
+            task.add_done_callback(ls.background.discard)
+            return
         ls.update_settings(params.settings)
 
     @server.feature(types.SHUTDOWN)

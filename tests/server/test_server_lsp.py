@@ -249,3 +249,15 @@ async def test_store_text_is_opt_in(tmp_path: Path) -> None:
     [row] = rows(url)
     assert row.suggestion_text == item.insert_text
     assert row.context_text is not None and row.context_text.endswith("setdefault(")
+
+
+async def test_null_settings_pull_the_tact_section(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    async with tact_server(ws, files={"app.py": LEARNABLE}) as (client, _url):
+        client.set_configuration({"enable": False, "gate": {"benefit": 3}}, section="tact")
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+        for _ in range(100):  # the server asks back; wait for the round trip to land
+            if (await status_of(client))["enabled"] is False:
+                break
+            await asyncio.sleep(0.02)
+        assert (await status_of(client))["enabled"] is False
