@@ -106,6 +106,20 @@ def _workspace_settings(ws: EditorWorkspace) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The full scenario, with the proposed API enabled (show / partial-accept events)."""
+    return run_scenario(tmp_path_factory, parts=None, tag="")
+
+
+def run_scenario(
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    parts: list[str] | None,
+    tag: str,
+) -> dict[str, Any]:
+    """Start code-server with the .vsix, run the browser driver, stop code-server.
+
+    code-server allows API proposals for every extension (stock VS Code needs
+    --enable-proposed-api tact.tact), so the show / partial hooks are live here."""
     code_server = _code_server()
     if not code_server:
         missing("code-server is not installed")
@@ -182,8 +196,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "typeText": TYPED,
             "fixFile": ws.fix_file.name,
             "fixLine": 1,
-            "screenshot": SCREENSHOT,
+            "screenshot": SCREENSHOT if not tag else f"vscode-ghost-text{tag}.png",
             "artifactsDir": str(ARTIFACTS),
+            "parts": parts,
             "timeoutMs": 90_000,
             "chromium": CHROMIUM,
         }
@@ -207,7 +222,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=15)
         log.close()
-        _keep_logs(base)
+        _keep_logs(base, tag)
     result["timings"] = timings
     result["workspace"] = ws
     print(
@@ -217,13 +232,13 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return result
 
 
-def _keep_logs(base: Path) -> None:
+def _keep_logs(base: Path, tag: str) -> None:
     """Copy the extension's output channel (the server log) next to the screenshots."""
-    target = ARTIFACTS / "vscode-logs"
+    target = ARTIFACTS / f"vscode-logs{tag}"
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True, exist_ok=True)
     for path in base.glob("user-data/logs/**/*.log"):
-        if "tact" in path.name or path.name in {"exthost.log", "remoteagent.log"}:
+        if "tact" in path.name or "exthost" in path.name or path.name == "remoteagent.log":
             shutil.copy(path, target / path.name)
     shutil.copy(base / "code-server.log", target / "code-server.log")
 

@@ -6,7 +6,7 @@
 // telemetry store afterwards. Usage:
 //   node e2e/drive-code-server.mjs '<json config>'
 // config: {url, completionFile, typeText, fixFile, fixLine, screenshot, artifactsDir,
-//          timeoutMs}
+//          timeoutMs, chromium?, parts? (subset of completion, partial, toggle, fix)}
 // Prints one JSON line: {ok, ghostText, lineAfterAccept, quickFixes, lightbulb, steps}.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -84,11 +84,13 @@ try {
     }, null, { timeout });
     result.statusText = (await status.innerText()).trim();
     step('server ready');
-    await completionPart(page);
-    await partialPart(page);
-    await togglePart(page);
-    await fixPart(page);
-    result.ok = !result.completionError && !result.fixError && !result.toggleError;
+    const parts = cfg.parts ?? ['completion', 'partial', 'toggle', 'fix'];
+    const run = { completion: completionPart, partial: partialPart, toggle: togglePart, fix: fixPart };
+    for (const part of parts) {
+        await run[part](page);
+    }
+    result.ok = !result.completionError && !result.partialError && !result.fixError
+        && !result.toggleError;
 } catch (err) {
     result.error = String(err?.stack ?? err);
     const pages = browser.contexts().flatMap((c) => c.pages());
