@@ -25,7 +25,7 @@ from tact.models.gate.estimators import (
     make_estimator,
     raw_proba,
 )
-from tact.models.gate.train import group_folds
+from tact.models.gate.train import DEFAULT_EXCLUDED, blank, excluded_columns, group_folds
 from threadpoolctl import threadpool_limits
 
 Progress = Callable[[str, float], None]
@@ -74,7 +74,9 @@ def _oof_with_models(
 def _stage_cv(
     stage: int, X: np.ndarray, data: GateDataset, folds: Sequence[tuple[np.ndarray, np.ndarray]],
     candidates: Sequence[str], seed: int, mask: np.ndarray | None = None,
+    exclude: Sequence[str] = (),
 ) -> StageCV:
+    X = blank(X, excluded_columns(stage, exclude))
     Xm = X if mask is None else X[:, mask]
     results: dict[str, float | None] = {}
     best_name, best_auc, best = None, -1.0, None
@@ -97,6 +99,7 @@ def cross_validate(
     seed: int = 0,
     ablation: bool = True,
     progress: Progress | None = None,
+    exclude_features: Sequence[str] = DEFAULT_EXCLUDED,
 ) -> CVResult:
     """Session-fold CV of both stages (leave-one-session-out when ``n_splits`` is None
     and there are at most 30 sessions; 5 folds otherwise)."""
@@ -108,24 +111,27 @@ def cross_validate(
         for i, stage in enumerate((1, 2)):
             if progress:
                 progress(f"cross-validating stage {stage} ({len(folds)} session folds)", i / 3)
-            stages[stage] = _stage_cv(stage, data.matrix(stage), data, folds, candidates, seed)
+            stages[stage] = _stage_cv(stage, data.matrix(stage), data, folds, candidates, seed,
+                                      exclude=exclude_features)
         abl = None
         if ablation:
             if progress:
                 progress("ablation: stage 2 without programmer-state features", 2 / 3)
             mask = np.array([g != "state" for g in SCHEMA.groups(2)])
-            abl = _stage_cv(2, data.matrix(2), data, folds, candidates, seed, mask)
+            abl = _stage_cv(2, data.matrix(2), data, folds, candidates, seed, mask,
+                            exclude=exclude_features)
     if progress:
         progress("cross-validation done", 1.0)
     return CVResult(data.y, data.weights, data.groups, stages, abl, len(folds))
 
 
 def permutation_importance(
-    cv: StageCV, data: GateDataset, repeats: int = 2, seed: int = 0, top: int | None = None
+    cv: StageCV, data: GateDataset, repeats: int = 2, seed: int = 0, top: int | None = None,
+    exclude: Sequence[str] = DEFAULT_EXCLUDED,
 ) -> list[tuple[str, float]]:
     """AUC drop when one input feature (all its columns) is shuffled within each
     validation fold, pooled over folds; largest first."""
-    X = data.matrix(cv.stage)
+    X = blank(data.matrix(cv.stage), excluded_columns(cv.stage, exclude))
     if cv.columns is not None:
         X = X[:, cv.columns]
     names = [s.name for s in SCHEMA.specs_for(cv.stage) for _ in s.columns]
@@ -139,7 +145,7 @@ def permutation_importance(
     out = []
     with threadpool_limits(1):
         for name, cols in by_feature.items():
-            if not X[:, cols].any():
+            if name in exclude or not X[:, cols].any():
                 continue
             drops = []
             for _ in range(repeats):

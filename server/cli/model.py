@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="utility of an accepted suggestion (card's utility threshold)")
     t.add_argument("--cost", type=float, default=0.2,
                    help="cost of a rejected suggestion (card's utility threshold)")
+    t.add_argument("--exclude-features", default=None, metavar="NAMES",
+                   help="comma-separated features the model must not use (default: the "
+                   "acceptance-rate features; '' to use every feature)")
     t.set_defaults(func=run_train)
 
     e = msub.add_parser("eval", help="write an evaluation report (Markdown + PNG plots)",
@@ -136,20 +139,22 @@ def _source_labels(args: argparse.Namespace) -> list[str]:
 
 def run_train(args: argparse.Namespace) -> int:
     from tact.models.gate.modeldir import save_model
-    from tact.models.gate.train import GateTrainer
+    from tact.models.gate.train import DEFAULT_EXCLUDED, GateTrainer
     from tact.server.cli.main import CliError
 
     _check_sources(args)
     candidates = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.benefit < 0 or args.cost < 0 or args.benefit + args.cost <= 0:
         raise CliError("--benefit and --cost must be non-negative and not both zero")
+    exclude = DEFAULT_EXCLUDED if args.exclude_features is None else tuple(
+        n.strip() for n in args.exclude_features.split(",") if n.strip()
+    )
     data = _load(args)
     print(f"training on {len(data)} labelled decisions from "
           f"{len(set(data.groups.tolist()))} sessions", file=sys.stderr)
     with _user_errors(), _progress("training") as progress:
-        trained = GateTrainer(candidates=candidates, n_splits=args.folds, seed=args.seed).fit(
-            data, progress=progress
-        )
+        trained = GateTrainer(candidates=candidates, n_splits=args.folds, seed=args.seed,
+                              exclude_features=exclude).fit(data, progress=progress)
         card = save_model(trained, args.out, benefit=args.benefit, cost=args.cost,
                           notes={"sources": _source_labels(args),
                                  "command": "tact " + " ".join(sys.argv[1:])

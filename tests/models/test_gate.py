@@ -142,6 +142,19 @@ def test_onnx_equals_sklearn_for_each_candidate(name: str, data: GateDataset) ->
     np.testing.assert_allclose(got, gate.predict_proba(X), atol=1e-5)
 
 
+def test_excluded_features_do_not_move_predictions(model_dir: Path, data: GateDataset) -> None:
+    from tact.models.gate.train import DEFAULT_EXCLUDED
+
+    model = GateModel.load(model_dir)
+    assert model.card["training"]["excluded_features"] == list(DEFAULT_EXCLUDED)
+    row = dict(data.features[3])
+    before = model.predict_stage2(row)
+    row.update({name: 0.99 for name in DEFAULT_EXCLUDED})
+    assert model.predict_stage2(row) == before
+    row["sug_score"] = -5.0  # a used feature does move it
+    assert model.predict_stage2(row) != before
+
+
 def test_model_card_contents(model_dir: Path) -> None:
     card = json.loads((model_dir / "card.json").read_text())
     assert card["schema"]["name"] == SCHEMA.name
