@@ -22,7 +22,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+LOCAL_WEIGHT = 0.3  # share of the file's own (cache) model in LocalModel
 NGRAM_FILE = Path(__file__).with_name("data") / "token_ngrams.json"
 
 _STRING = r"""(?:[rRbBuUfF]{0,2})(?:'''(?:\\.|'(?!'')|[^'\\])*(?:'''|$)|\"\"\"(?:\\.|"(?!"")|[^"\\])*(?:\"\"\"|$)|'(?:\\.|[^'\\\n])*(?:'|(?=\n)|$)|"(?:\\.|[^"\\\n])*(?:"|(?=\n)|$))"""  # noqa: E501
@@ -79,18 +81,24 @@ def lex(text: str) -> list[Token]:
     return tokens
 
 
-def abstract_stream(text: str) -> list[str]:
-    """Abstract tokens with layout (NEWLINE/INDENT/DEDENT) from line structure."""
-    return [a for a, _ in token_stream(text)]
+def abstract_stream(text: str, common: frozenset[str] | None = None) -> list[str]:
+    """Abstract tokens with layout (NEWLINE/INDENT/DEDENT) from line structure.
+
+    Identifiers are ``NAME`` unless they are among the prior's common names (``self``,
+    ``len``, ``append``...), which keep their text.
+    """
+    return [a for a, _ in token_stream(text, common)]
 
 
-def token_stream(text: str) -> list[tuple[str, str]]:
+def token_stream(text: str, common: frozenset[str] | None = None) -> list[tuple[str, str]]:
     """(abstract, concrete) tokens with layout (NEWLINE/INDENT/DEDENT).
 
     Brackets suppress NEWLINE like Python does, so continuation lines do not look like
     new statements. String literals are concrete ``STRING`` (their content is noise
     for a token model).
     """
+    if common is None:
+        common = default_prior().common
     out: list[tuple[str, str]] = []
     depth = 0
     indents = [0]
@@ -115,6 +123,8 @@ def token_stream(text: str) -> list[tuple[str, str]]:
         elif tok.text in ")]}" and tok.kind == "op":
             depth = max(0, depth - 1)
         a = tok.abstract
+        if a == "NAME" and tok.text in common:
+            a = tok.text
         out.append((a, "STRING" if a == "STRING" else tok.text))
     out.append(("NEWLINE", "NEWLINE"))
     return out
@@ -163,7 +173,7 @@ class LocalModel:
                 share = (self.uni.get(w, 0) + 0.2) / (self.cls.get(a, 0) + 2.0)
             else:
                 share = 1.0
-            p = 0.4 * pa * share
+            p = (1 - LOCAL_WEIGHT) * pa * share
             c1 = self.uni.get(w, 0)
             pc = 0.05 * c1 / self.total
             if i >= 1:
@@ -176,7 +186,7 @@ class LocalModel:
                 n = self.ctx2.get(uv, 0)
                 if n:
                     pc += 0.65 * self.tri.get((*uv, w), 0) / n
-            p += 0.6 * pc
+            p += LOCAL_WEIGHT * pc
             total += math.log(p + 1e-9)
         return total
 
@@ -203,7 +213,7 @@ def _prior_prob(prior: NgramPrior, ctx: list[str]) -> float:
 class NgramPrior:
     """Interpolated trigram model over abstract tokens (log-probabilities, natural log)."""
 
-    def __init__(self, counts: dict[str, dict[str, int]]) -> None:
+    def __init__(self, counts: dict[str, Any]) -> None:
         self.uni: dict[str, int] = counts.get("1", {})
         self.bi: dict[str, int] = counts.get("2", {})
         self.tri: dict[str, int] = counts.get("3", {})
@@ -217,6 +227,7 @@ class NgramPrior:
             self.ctx2[ab] = self.ctx2.get(ab, 0) + c
         self.total = max(1, sum(self.uni.values()))
         self.vocab = max(1, len(self.uni))
+        self.common: frozenset[str] = frozenset(counts.get("common", []))
 
     def logprob(self, seq: list[str]) -> float:
         total = 0.0
@@ -240,13 +251,25 @@ class NgramPrior:
         return total
 
 
-def train_counts(texts: Iterable[str], min_count: int = 2) -> dict[str, dict[str, int]]:
-    """Counts for :class:`NgramPrior` from well-formed source files."""
+def train_counts(texts: Iterable[str], min_count: int = 2,
+                 common_min: int = 40) -> dict[str, Any]:
+    """Counts for :class:`NgramPrior` from well-formed source files.
+
+    Identifiers seen at least ``common_min`` times keep their text (they carry
+    grammar-like regularities: ``self.``, ``len(``, ``.append(``); the rest are NAME.
+    """
+    texts = list(texts)
+    freq: dict[str, int] = {}
+    for text in texts:
+        for tok in lex(text):
+            if tok.kind == "name":
+                freq[tok.text] = freq.get(tok.text, 0) + 1
+    common = frozenset(k for k, v in freq.items() if v >= common_min)
     uni: dict[str, int] = {}
     bi: dict[str, int] = {}
     tri: dict[str, int] = {}
     for text in texts:
-        seq = ["NEWLINE", *abstract_stream(text)]
+        seq = ["NEWLINE", *abstract_stream(text, common)]
         for i, w in enumerate(seq):
             uni[w] = uni.get(w, 0) + 1
             if i >= 1:
@@ -256,6 +279,7 @@ def train_counts(texts: Iterable[str], min_count: int = 2) -> dict[str, dict[str
                 k = f"{seq[i - 2]} {seq[i - 1]} {w}"
                 tri[k] = tri.get(k, 0) + 1
     return {
+        "common": sorted(common),
         "1": uni,
         "2": {k: v for k, v in bi.items() if v >= min_count},
         "3": {k: v for k, v in tri.items() if v >= min_count},

@@ -36,6 +36,8 @@ CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", 
 CLOSER = {"(": ")", "[": "]", "{": "}"}
 # Noisy-channel costs (nats) of the edit kinds beyond log(vocabulary): tuned on
 # synthetic breaks of standard-library code the n-gram prior was not trained on.
+DIST_PENALTY = 0.15  # per token between the edit and the reported error
+NAMES = 16  # identifiers tried for insertion/replacement near the error
 ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
 CHANNEL = {"delete": 1.5, "replace": 2.0, "indent": 1.0, "name": 1.0}
 
@@ -248,7 +250,10 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         closers_only_until = hi2 + 1
     out: list[_Cand] = []
     names: list[str] = []
-    for t in toks[max(0, e - 40) : e + 10]:
+    # candidate names: nearest first, then the rest of the file (bounded)
+    near = sorted(range(len(toks)), key=lambda k: abs(k - e))
+    for k in near[:400]:
+        t = toks[k]
         if t.kind == "name" and t.text not in names:
             names.append(t.text)
     # insertions
@@ -267,16 +272,21 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
                 new = _pad(text, text[:off], text[off:], tok)
                 out.append(_Cand(off, off, new, f"insert {tok!r}", i))
             if not far and abs(i - e) <= 3:
-                for name in names[:8]:
+                for name in names[:NAMES]:
                     new = _pad(text, text[:off], text[off:], name)
                     out.append(_Cand(off, off, new, "insert name", i, bonus=-CHANNEL["name"]))
     # deletions and replacements
     for i in range(lo, closers_only_until or hi):
         t = toks[i]
-        out.append(_Cand(t.start, t.end, "", f"delete {t.text!r}", i))
+        end = t.end
+        line_start = text.rfind("\n", 0, t.start) + 1
+        if not text[line_start : t.start].strip():  # first on its line: take the space too
+            while end < len(text) and text[end] in " \t":
+                end += 1
+        out.append(_Cand(t.start, end, "", f"delete {t.text!r}", i))
         repl = CONFUSIONS.get(t.text, [])
-        near = abs(i - e) <= 3
-        for r in INSERT_TOKENS + (names[:8] if near else []):
+        near_e = abs(i - e) <= 3
+        for r in INSERT_TOKENS + (names[:NAMES] if near_e else []):
             if r == t.text:
                 continue
             new = _pad(text, text[: t.start], text[t.end :], r)
@@ -376,14 +386,14 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
                "replace": -math.log(vocab) - CHANNEL["replace"], "indent": -CHANNEL["indent"]}
     seen: set[tuple[int, int, str]] = set()
     good: list[tuple[float, _Cand, str, str]] = []
-    max_edit = {"lenient": 12, "standard": 8, "strict": 4}.get(precision, 8)
+    max_edit = {"lenient": 40, "standard": 30, "strict": 12}.get(precision, 30)
     for c in _candidates(text, toks, err):
         key = (c.start, c.end, c.text)
         if key in seen:
             continue
         seen.add(key)
-        if len(c.text.strip()) + (c.end - c.start) > max_edit and not c.op.startswith("indent"):
-            continue
+        if len(c.text.strip()) > max_edit and not c.op.startswith("indent"):
+            continue  # single tokens only; long inserted names are guesses
         new = text[: c.start] + c.text + text[c.end :]
         if chunk_before is not None and cs <= c.start and c.end <= ce:
             chunk = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
@@ -402,7 +412,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         kind = c.op.split(" ", 1)[0]
         rest = text[c.end :].split("\n", 1)[0].split("#", 1)[0]
         hint = _hint_bonus(err.message, c, at_line_end=not rest.strip(), err_offset=err.offset)
-        score = lp + channel.get(kind, 0.0) + c.bonus + hint - 0.15 * dist
+        score = lp + channel.get(kind, 0.0) + c.bonus + hint - DIST_PENALTY * dist
         good.append((score, c, new, validation))
     if not good:
         return []
