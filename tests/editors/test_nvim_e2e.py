@@ -26,7 +26,6 @@ from editor_support import (
     server_command,
     wait_for,
 )
-from tact.telemetry.records import Outcome
 
 pytestmark = pytest.mark.slow
 
@@ -131,13 +130,6 @@ def test_confirmed_completion_is_recorded_as_accepted(
     recorded = ws.decision(suggestion_id)
     assert recorded is not None, f"suggestion {suggestion_id} was never recorded"
     assert recorded.shown_time is not None, "tact/didShowCompletion did not reach the store"
-    if decision is None and recorded.outcome == Outcome.REJECTED:
-        # Known server-side issue (see /work/notes/editors-findings.md): Vim's completion
-        # rewrites the typed word (delete + re-insert, net no change) before the accept
-        # command goes out; the server infers "diverged" from those edits, and the store
-        # never lets the later accept replace an inferred rejection. Everything up to the
-        # server is checked above; this line turns into a pass once the server is fixed.
-        pytest.xfail("server keeps an inferred rejection over the client's tact.accept")
     assert decision is not None, (
         f"suggestion {suggestion_id} not recorded as accepted: {ws.decision(suggestion_id)}"
     )
