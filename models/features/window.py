@@ -17,8 +17,8 @@ from functools import cache
 from typing import Any
 
 # How far the prefix window reaches back at most, and the suffix window forward.
-PREFIX_WINDOW_CHARS = 1500
-SUFFIX_WINDOW_CHARS = 400
+PREFIX_WINDOW_CHARS = 800
+SUFFIX_WINDOW_CHARS = 250
 # How far before the window we count triple quotes to tell whether it starts in a string.
 STRING_LOOKBACK_CHARS = 8000
 _ANCHORS = ("\ndef ", "\nclass ", "\n    def ", "\nasync def ", "\n    async def ")
