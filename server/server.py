@@ -17,6 +17,8 @@ import asyncio
 import importlib
 import logging
 import os
+import stat
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from tact.server.cli.main import package_version
@@ -89,6 +92,42 @@ class TactServer(LanguageServer):
         self.indexed_files = 0
         self._expiry_task: asyncio.Task[None] | None = None
         self.background: set[asyncio.Future[None]] = set()  # keeps running tasks alive
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """Serve over stdio, reading stdin on the event loop itself.
+
+        pygls reads stdin through a thread pool (several thread hand-offs per message,
+        each contending for the GIL with the engine thread); on a pipe, asyncio's own
+        pipe reader does the same with none. Anything else (a regular file) keeps
+        pygls's reader.
+        """
+        stdin = stdin or sys.stdin.buffer
+        if not _is_pipe(stdin):
+            super().start_io(stdin, stdout)
+            return
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_pipe(stdin))
+        except BrokenPipeError:
+            log.error("connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    async def _serve_pipe(self, stdin: Any) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 24)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        assert self._stop_event is not None
+        await run_async(
+            stop_event=self._stop_event,
+            reader=reader,
+            protocol=self.protocol,
+            logger=logging.getLogger("pygls.server"),
+            error_handler=self.report_server_error,
+        )
 
     def _base_settings(self) -> Settings:
         settings = Settings()
@@ -416,6 +455,14 @@ def _register_fixes(server: TactServer) -> None:
     from tact.server.fixes.lsp import register_fix_features
 
     register_fix_features(server)
+
+
+def _is_pipe(stream: Any) -> bool:
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _loop_running() -> bool:

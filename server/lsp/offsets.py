@@ -28,6 +28,18 @@ def simple_lines(source: str) -> bool:
     return _OTHER_BREAKS.search(source) is None
 
 
+def _simple_document(document: TextDocument) -> bool:
+    """``simple_lines`` of the document's text, remembered per text (a regex over a
+    large non-ASCII file costs half a millisecond, twice per keystroke otherwise)."""
+    source = document.source
+    cached = getattr(document, "_tact_simple", None)
+    if cached is not None and cached[0] is source:
+        return cached[1]
+    result = simple_lines(source)
+    document._tact_simple = (source, result)  # type: ignore[attr-defined]
+    return result
+
+
 def _column(line: str, character: int, encoding: str) -> int:
     """Code points in ``line`` covered by ``character`` client units."""
     if line.isascii() or encoding == types.PositionEncodingKind.Utf32:
@@ -45,10 +57,9 @@ def _column(line: str, character: int, encoding: str) -> int:
 
 def offset_at(document: TextDocument, position: types.Position) -> int:
     """Index into ``document.source`` of an LSP position (client units)."""
-    source = document.source
-    if not simple_lines(source):
+    if not _simple_document(document):
         return document.offset_at_position(position)
-    return _offset(source, position, document.position_codec.encoding)
+    return _offset(document.source, position, document.position_codec.encoding)
 
 
 def _offset(source: str, position: types.Position, encoding: str) -> int:
@@ -71,11 +82,13 @@ def apply_change(
     """Apply one content change; return its (start, end, text) in pre-change offsets."""
     source = document.source
     if isinstance(change, types.TextDocumentContentChangePartial):
-        if simple_lines(source):
+        if _simple_document(document):
             encoding = document.position_codec.encoding
             start = _offset(source, change.range.start, encoding)
             end = max(start, _offset(source, change.range.end, encoding))
             document._source = source[:start] + change.text + source[end:]
+            # Removing text cannot add a separator: only the inserted text is checked.
+            document._tact_simple = (document._source, simple_lines(change.text))  # type: ignore[attr-defined]
             return start, end, change.text
         start = document.offset_at_position(change.range.start)
         end = max(start, document.offset_at_position(change.range.end))
