@@ -269,12 +269,22 @@ def test_ghost_text_accepted_with_tab_is_recorded(scenario: dict[str, Any]) -> N
     assert decision.accepted_chars and decision.accepted_chars > 0
 
 
-def test_quick_fix_offered_for_syntax_error(scenario: dict[str, Any]) -> None:
+def test_quick_fix_offered_applied_and_recorded(scenario: dict[str, Any]) -> None:
     assert not scenario.get("error"), scenario.get("error")
     assert not scenario["fixError"], scenario["fixError"]
     fixes = scenario["quickFixes"]
     assert fixes, "Ctrl+. listed no code action"
     print(f"quick fixes offered: {fixes}", file=sys.stderr)
+    # Applied with Enter: the edit went in (the squiggle is gone: checked by the driver) ...
+    assert "def broken(x):" in (scenario["fixedText"] or ""), scenario["fixedText"]
+    # ... and the action's command told the server, which recorded the fix as accepted.
+    ws: EditorWorkspace = scenario["workspace"]
+    fixes_taken = wait_for(
+        lambda: [d for d in ws.decisions() if d.kind == "fix" and accepted(d)], timeout=20
+    )
+    assert fixes_taken, (
+        f"no accepted fix in the store: {[(d.kind, d.outcome) for d in ws.decisions()]}"
+    )
 
 
 def test_toggle_command_turns_suggestions_off_and_on(scenario: dict[str, Any]) -> None:

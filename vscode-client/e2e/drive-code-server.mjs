@@ -29,7 +29,7 @@ const browser = await chromium.launch({
 const result = {
     ok: false, ghostText: null, lineAfterAccept: null, quickFixes: [], lightbulb: false, steps,
     completionError: null, fixError: null, toggleError: null, toggle: [],
-    partialError: null, lineAfterPartial: null,
+    partialError: null, lineAfterPartial: null, fixedText: null,
 };
 
 async function shot(page, name) {
@@ -255,10 +255,19 @@ async function fixPart(page) {
             .count() > 0;
         await shot(page, 'vscode-quick-fix.png');
         step('quick fixes listed');
-        await page.keyboard.press('Escape');
         if (result.quickFixes.length === 0) {
             throw new Error('no quick fix offered');
         }
+        // Apply the first (focused) fix: VS Code resolves it, applies its edit and runs
+        // its command, then the error squiggle goes away.
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .squiggly-error').length === 0,
+            null, { timeout });
+        const lines = await page.locator('.monaco-editor .view-lines .view-line').allInnerTexts();
+        result.fixedText = lines.map((l) => l.replace(/\u00a0/g, ' ')).join('\n');
+        await page.keyboard.press('Control+S');
+        await shot(page, 'vscode-fix-applied.png');
+        step('quick fix applied');
     } catch (err) {
         result.fixError = String(err?.stack ?? err);
         await shot(page, 'vscode-fix-failure.png');
