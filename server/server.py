@@ -437,7 +437,7 @@ def _register_telemetry(server: TactServer) -> None:
     def reload_model(ls: TactServer, *args: Any) -> str | None:
         if ls.pipeline is None:
             return None
-        return ls.pipeline.gate.reload()
+        return ls.pipeline.reload_gate()
 
     @server.feature(REPLAY_CLOCK)
     def replay_clock(ls: TactServer, params: Any) -> None:

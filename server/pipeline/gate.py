@@ -42,10 +42,10 @@ class Gate(Protocol):
 
     def stage1(self, features: Features, rng: random.Random) -> GateVerdict: ...
 
-    def stage2(self, features: Features, rng: random.Random) -> GateVerdict: ...
-
-    def reload(self) -> str | None:
-        """Load the newest model now; returns the model version in use."""
+    def stage2(
+        self, features: Features, rng: random.Random, first: GateVerdict | None = None
+    ) -> GateVerdict:
+        """``first`` is the stage-1 verdict (its propensity multiplies into stage 2's)."""
         ...
 
 
@@ -57,13 +57,16 @@ class PassThroughGate:
     def stage1(self, features: Features, rng: random.Random) -> GateVerdict:
         return PASS
 
-    def stage2(self, features: Features, rng: random.Random) -> GateVerdict:
+    def stage2(
+        self, features: Features, rng: random.Random, first: GateVerdict | None = None
+    ) -> GateVerdict:
         return PASS
-
-    def reload(self) -> str | None:
-        return self.model_version
 
 
 def load_gate(settings: GateSettings) -> Gate:
-    """The gate the settings ask for. The learned gate hooks in here."""
+    """The gate the settings ask for. The learned gate hooks in here.
+
+    Called at start, when gate settings change, and on ``tact.reloadModel`` (so a
+    reload is just loading again); raising keeps the gate already in use.
+    """
     return PassThroughGate()

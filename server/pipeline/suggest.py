@@ -27,7 +27,7 @@ from tact.server.pipeline import features as feats
 from tact.server.pipeline.clock import Clock
 from tact.server.pipeline.context import Context, build_context
 from tact.server.pipeline.filters import run_filters
-from tact.server.pipeline.gate import Gate, load_gate
+from tact.server.pipeline.gate import Gate, PassThroughGate, load_gate
 from tact.server.pipeline.generate import EngineWorker
 from tact.server.pipeline.outcomes import OutcomeTracker, Pending, Resolution
 from tact.server.pipeline.record import (
@@ -62,7 +62,8 @@ class Pipeline:
         self.session = uuid.uuid4().hex
         self.source = "tact"
         self.worker = EngineWorker(provider)
-        self.gate: Gate = load_gate(settings.gate)
+        self.gate: Gate = PassThroughGate()
+        self.reload_gate()
         self.tracker = OutcomeTracker(settings.completion.reject_timeout_ms / 1000.0)
         self.recorder: Any = NullRecorder()
         self.state = feats.new_state()
@@ -88,7 +89,16 @@ class Pipeline:
             log.info("telemetry store is now %s", new.telemetry.url)
             self.open_telemetry(new.telemetry.url)
         if new.gate != old.gate:
-            self.gate = load_gate(new.gate)
+            self.reload_gate()
+
+    def reload_gate(self) -> str | None:
+        """Load the gate model again now (``tact.reloadModel``); on failure the gate in
+        use stays and the error is logged. Returns the model version in use."""
+        try:
+            self.gate = load_gate(self.settings.gate)
+        except Exception as exc:
+            log.error("gate model not reloaded, keeping %s: %s", self.gate.model_version, exc)
+        return self.gate.model_version
 
     def use_replay_clock(self, when: float, seed: int | None) -> None:
         """Switch to (or advance) simulated time; ``seed`` makes gate draws repeatable."""
@@ -150,7 +160,7 @@ class Pipeline:
             features, prefix, suffix, language, suggestion, candidate.score, candidate.num_tokens
         )
         g1 = time.perf_counter()
-        verdict2 = self.gate.stage2(draft.features, self.rng)
+        verdict2 = self.gate.stage2(draft.features, self.rng, verdict1)
         draft.gate_ms += (time.perf_counter() - g1) * 1000.0
         stage = Stage.SHOWN if verdict2.show else Stage.HIDDEN
         self._decide(draft, stage, started, suggestion, verdict2, generation_ms)

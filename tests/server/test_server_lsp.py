@@ -261,3 +261,12 @@ async def test_null_settings_pull_the_tact_section(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.02)
         assert (await status_of(client))["enabled"] is False
+
+
+async def test_reload_model_answers_the_version(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    async with tact_server(ws) as (client, _url):
+        version = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="tact.reloadModel")
+        )
+        assert version == (await status_of(client))["modelVersion"]
