@@ -270,3 +270,18 @@ async def test_reload_model_answers_the_version(tmp_path: Path) -> None:
             types.ExecuteCommandParams(command="tact.reloadModel")
         )
         assert version == (await status_of(client))["modelVersion"]
+
+
+async def test_unusable_store_does_not_stop_suggestions(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store's folder should be")
+    settings = {"telemetry": {"url": f"sqlite:///{blocker}/sub/t.db"}}
+    async with tact_server(ws, files={"app.py": LEARNABLE}) as (client, _url):
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"tact": settings})
+        )
+        uri = (ws / "new.py").as_uri()
+        assert (await shown_suggestion(client, uri)).insert_text
+        status = await status_of(client)
+        assert status["telemetryUrl"].endswith("sub/t.db") and status["shownToday"] == 1
