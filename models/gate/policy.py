@@ -122,19 +122,56 @@ class GatePolicy:
 class LearnedGate:
     """A loaded model with its policy: what the server's pipeline calls per request.
 
-    ``stage1(features)`` before generation, ``stage2(features, first)`` after it; the
-    features are the dicts from :mod:`tact.models.features` (stage-1 dict, then the
-    stage-2 dict). A failure inside the model never blocks a suggestion: it returns a
-    pass-through decision with ``p_accept=None``.
+    ``stage1(features)`` before generation, ``stage2(features, first=...)`` after it;
+    the features are the dicts from :mod:`tact.models.features` (the stage-1 dict, then
+    the stage-2 dict). A failure inside the model never blocks a suggestion: it returns
+    a pass-through decision with ``p_accept=None``.
+
+    Hot reload: :meth:`reload` loads the directory again; if the new files are bad it
+    raises :class:`ModelLoadError` and *keeps serving the previous model*.
+    :meth:`maybe_reload` does that only when ``card.json`` changed (cheap ``stat``;
+    call it e.g. once per request or from a timer).
     """
 
-    def __init__(self, model: GateModel, policy: GatePolicy) -> None:
+    def __init__(self, model: GateModel, policy: GatePolicy, path: str | None = None) -> None:
         self.model = model
         self.policy = policy
+        self.path = path  # None: the packaged default model
+        self._stamp = self._card_stamp()
+
+    @classmethod
+    def load(cls, path: str | None, policy: GatePolicy) -> LearnedGate:
+        """Load ``path`` (None: the packaged default); ModelLoadError if unusable."""
+        return cls(GateModel.load(path), policy, path)
 
     @property
     def model_version(self) -> str:
         return self.model.version
+
+    def _card_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = (self.model.path / "card.json").stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def reload(self) -> str:
+        """Load the model directory again now; returns the version in use. On a bad
+        directory raises ModelLoadError and the previous model stays in use."""
+        model = GateModel.load(self.path)
+        self.model = model
+        self._stamp = self._card_stamp()
+        return model.version
+
+    def maybe_reload(self) -> bool:
+        """Reload if card.json changed since the last load; True if a new model is in
+        use. A failed reload keeps the old model and is retried on the next change."""
+        stamp = self._card_stamp()
+        if stamp is None or stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        self.model = GateModel.load(self.path)
+        return True
 
     def stage1(
         self, features: Mapping[str, object], rng: random.Random | None = None

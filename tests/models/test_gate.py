@@ -295,3 +295,22 @@ def test_training_refuses_unusable_data(data: GateDataset) -> None:
         GateTrainer().fit(data.subset(np.arange(5)))
     with pytest.raises(TrainingError, match="unknown model"):
         GateTrainer(candidates=("forest",)).fit(data)
+
+
+def test_hot_reload_keeps_the_old_model_on_a_bad_one(model_dir: Path, tmp_path: Path,
+                                                     trained: TrainedGate) -> None:
+    live = _copy(model_dir, tmp_path)
+    gate = LearnedGate.load(str(live), GatePolicy(exploration=0.0))
+    old = gate.model_version
+    assert not gate.maybe_reload()  # nothing changed
+    card = json.loads((live / "card.json").read_text())
+    card["schema"]["version"] = "999"
+    (live / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError):
+        gate.maybe_reload()
+    assert gate.model_version == old  # still serving the previous model
+    assert 0.0 <= gate.stage2({"sug_chars": 3.0}).p_accept <= 1.0
+    save_model(trained, live, cost=0.5)  # a good model lands
+    assert gate.maybe_reload()
+    assert gate.model.card["thresholds"]["utility"]["cost"] == 0.5
+    assert gate.reload() == gate.model_version
