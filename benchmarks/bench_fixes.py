@@ -276,7 +276,76 @@ def bench_humanevalfix(limit: int, precision: str, timeout: float, verbose: bool
 
 def _judge(fixed: str, row: dict, bodies: list[str], param: str, helpers: str,
            timeout: float) -> bool:
-    """Right = passes every assert of ``check`` (hidden ones included) in a subprocess."""
+    """Right = passes every assert of ``check`` (hidden ones included) AND agrees with
+    ``canonical_solution`` on inputs generated from the test's calls (where the
+    canonical solution returns normally). Both run in subprocesses."""
+    return _passes_all(fixed, row, bodies, param, helpers, timeout) and _agrees(
+        fixed, row, param, timeout)
+
+
+def _agrees(fixed: str, row: dict, param: str, timeout: float) -> bool:
+    import subprocess
+
+    from tact.server.fixes.repair import _nudges
+
+    inputs: list[str] = []
+    for node in ast.walk(ast.parse(row["test"])):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+                node.func.id == param) and not node.keywords:
+            try:
+                args = tuple(ast.literal_eval(a) for a in node.args)
+            except (ValueError, SyntaxError):
+                continue
+            inputs.append(repr(args))
+            for i, a in enumerate(args):
+                for v in _nudges(a)[:4]:
+                    inputs.append(repr((*args[:i], v, *args[i + 1 :])))
+    if not inputs:
+        return True
+    script = (
+        "import ast, json, signal, sys\n"
+        "import fixed_mod, canon_mod\n"
+        "class T(BaseException): pass\n"
+        "def alarm(*a): raise T\n"
+        "signal.signal(signal.SIGALRM, alarm)\n"
+        "def call(f, args):\n"
+        "    signal.setitimer(signal.ITIMER_REAL, 0.5)\n"
+        "    try:\n"
+        "        return ('ok', repr(f(*args)))\n"
+        "    except T:\n"
+        "        return ('timeout', '')\n"
+        "    except Exception as e:\n"
+        "        return ('exc', type(e).__name__)\n"
+        "    finally:\n"
+        "        signal.setitimer(signal.ITIMER_REAL, 0)\n"
+        f"fn = {row['entry_point']!r}\n"
+        "bad = 0\n"
+        "for line in sys.stdin:\n"
+        "    args = ast.literal_eval(line)\n"
+        "    c = call(getattr(canon_mod, fn), args)\n"
+        "    if c[0] != 'ok':\n"
+        "        continue\n"
+        "    args = ast.literal_eval(line)\n"
+        "    if call(getattr(fixed_mod, fn), args) != c:\n"
+        "        bad += 1\n"
+        "print('DISAGREE', bad)\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "fixed_mod.py").write_text(fixed)
+        (d / "canon_mod.py").write_text(row["declaration"] + row["canonical_solution"])
+        (d / "agree.py").write_text(script)
+        try:
+            r = subprocess.run([sys.executable, "-s", "-E", "agree.py"], cwd=d, text=True,
+                               input="\n".join(inputs[:200]) + "\n", capture_output=True,
+                               timeout=max(30.0, timeout * 10))
+        except subprocess.TimeoutExpired:
+            return False
+        return "DISAGREE 0" in r.stdout
+
+
+def _passes_all(fixed: str, row: dict, bodies: list[str], param: str, helpers: str,
+                timeout: float) -> bool:
     import subprocess
 
     with tempfile.TemporaryDirectory() as tmp:
