@@ -47,6 +47,7 @@ async def tact_server(
     settings: dict[str, Any] | None = None,
     files: dict[str, str] | None = None,
     db_name: str = "telemetry.db",
+    capabilities: types.ClientCapabilities | None = None,
 ) -> AsyncIterator[tuple[LanguageClient, str]]:
     """A started and initialized server; yields (client, telemetry URL)."""
     workspace.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,8 @@ async def tact_server(
     try:
         client.init_result = await client.initialize_session(
             types.InitializeParams(
-                capabilities=types.ClientCapabilities(
+                capabilities=capabilities
+                or types.ClientCapabilities(
                     workspace=types.WorkspaceClientCapabilities(configuration=True)
                 ),
                 root_uri=workspace.as_uri(),
