@@ -70,6 +70,16 @@ def _setup(nvim: Any, ws: EditorWorkspace) -> None:
     nvim.command(f"edit {ws.completion_file}")
 
 
+def _wait_ready(nvim: Any, ws: EditorWorkspace) -> None:
+    attached = wait_for(lambda: nvim.exec_lua("return _G.tact.attached(0)"), timeout=30)
+    assert attached == 1, "tact did not attach to the buffer"
+    status = nvim.exec_lua(
+        "local r = vim.lsp.buf_request_sync(0, 'tact/status', {}, 30000) or {}\n"
+        "for _, v in pairs(r) do return v.result end"
+    )
+    assert status and status["telemetryUrl"] == ws.telemetry_url, status
+
+
 def _tact_items(nvim: Any) -> tuple[list[dict[str, Any]], list[int]]:
     info = nvim.exec_lua("return vim.fn.complete_info({'items', 'pum_visible'})")
     items = info.get("items") or []
@@ -89,13 +99,7 @@ def test_confirmed_completion_is_recorded_as_accepted(
 ) -> None:
     ws = editor_workspace
     _setup(nvim, ws)
-    attached = wait_for(lambda: nvim.exec_lua("return _G.tact.attached(0)"), timeout=30)
-    assert attached == 1, "tact did not attach to the Python buffer"
-    status = nvim.exec_lua(
-        "local r = vim.lsp.buf_request_sync(0, 'tact/status', {}, 30000) or {}\n"
-        "for _, v in pairs(r) do return v.result end"
-    )
-    assert status and status["telemetryUrl"] == ws.telemetry_url, status
+    _wait_ready(nvim, ws)
 
     nvim.input("Go" + TYPED.lstrip())  # autoindent supplies the indentation
     # Ask like a user does; the server learns the workspace in the background, so the
@@ -136,3 +140,34 @@ def test_confirmed_completion_is_recorded_as_accepted(
     assert decision.kind == "completion"
     version = nvim.exec_lua("return tostring(vim.version())")
     print(f"nvim {version}: accepted {suggestion_id}: {line.strip()!r}", file=sys.stderr)
+
+
+def test_quick_fix_code_action_is_applied_and_recorded(
+    nvim: Any, editor_workspace: EditorWorkspace
+) -> None:
+    """The syntax error gets a diagnostic; the code action menu (vim.lsp.buf.code_action,
+    `gra` on 0.11) lists tact's fix; choosing it applies the edit and runs its command."""
+    ws = editor_workspace
+    _setup(nvim, ws)
+    nvim.command(f"edit {ws.fix_file}")
+    _wait_ready(nvim, ws)
+    diagnostics = wait_for(lambda: nvim.exec_lua("return #vim.diagnostic.get(0)"), timeout=30)
+    assert diagnostics, "no diagnostic for the syntax error"
+    nvim.command("normal! gg$")
+    # vim.ui.select falls back to inputlist(): answer it like a user, with "1<CR>", once
+    # Neovim waits for it (0.7: a blocking prompt, where no other RPC call is served;
+    # 0.11: command-line mode).
+    nvim.exec_lua("vim.schedule(function() vim.lsp.buf.code_action() end)")
+
+    def answered() -> str | None:
+        mode = nvim.api.get_mode()
+        if mode["blocking"] or mode["mode"] != "n":
+            nvim.input("1<CR>")
+            return None
+        line = nvim.current.buffer[0]
+        return line if line == "def broken(x):" else None
+
+    fixed = wait_for(answered, timeout=30, interval=0.3)
+    assert fixed, f"fix not applied: {nvim.current.buffer[:]}"
+    taken = wait_for(lambda: [d for d in ws.decisions() if d.kind == "fix" and accepted(d)], 20)
+    assert taken, f"no accepted fix in the store: {[(d.kind, d.outcome) for d in ws.decisions()]}"
