@@ -86,28 +86,60 @@ def _offset(src: str, pos: tuple[int, int]) -> int:
     return sum(len(x) + 1 for x in lines[: pos[0] - 1]) + pos[1]
 
 
-def make_breaks(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
-    """(original, broken, kind) triples where ``broken`` does not compile."""
+def _function_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the functions (4-40 lines) defined anywhere in ``text``."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    lines = text.split("\n")
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln) + 1)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.end_lineno:
+            if 4 <= node.end_lineno - node.lineno + 1 <= 40:
+                out.append((starts[node.lineno - 1], starts[node.end_lineno]))
+    return out
+
+
+def make_breaks(n: int, seed: int = 0, in_file: bool = False) -> list[tuple[str, str, str]]:
+    """(original, broken, kind) triples where ``broken`` does not compile.
+
+    One token of a real function is deleted, inserted (a token of the same file) or
+    replaced. With ``in_file`` the function stays inside its whole file (as when
+    editing); otherwise the function alone is the document.
+    """
     from tact.server.fixes.lexer import stdlib_files
 
     rng = random.Random(seed)
-    funcs: list[str] = []
+    units: list[tuple[str, int, int]] = []  # (document, function start, function end)
     for p in stdlib_files(1):
         try:
-            funcs.extend(_functions_from(p.read_text(encoding="utf-8")))
+            text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
+        if in_file:
+            units.extend((text, a, b) for a, b in _function_ranges(text))
+        else:
+            units.extend((f, 0, len(f)) for f in _functions_from(text))
     tasks = DATA / "humanevalfix" / "tasks.jsonl"
     if tasks.exists():
         for line in tasks.read_text().splitlines():
             t = json.loads(line)
-            funcs.append(t["declaration"] + t["buggy_solution"])
-    rng.shuffle(funcs)
+            src = t["declaration"] + t["buggy_solution"]
+            units.append((src, 0, len(src)))
+    rng.shuffle(units)
     out = []
-    for src in funcs:
+    for src, lo, hi in units:
         if len(out) >= n:
             break
-        toks = _tokens(src)
+        try:
+            all_toks = _tokens(src)
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        toks = [t for t in all_toks if lo <= _offset(src, t.start) < hi]
         if len(toks) < 5:
             continue
         vocab = sorted({t.string for t in toks if t.type != tokenize.STRING})
@@ -118,7 +150,6 @@ def make_breaks(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
             # Keep token boundaries: a new word next to a word gets a space.
             new = rng.choice(vocab)
             if kind == "delete":
-                broken = src[:a] + src[b:]
                 new = ""
             elif kind == "insert":
                 b = a
@@ -151,10 +182,10 @@ def _same_ast(a: str, b: str) -> bool:
         return False
 
 
-def bench_breaks(limit: int) -> None:
+def bench_breaks(limit: int, in_file: bool = False) -> None:
     from tact.server.fixes.syntax import syntax_fixes
 
-    cases = make_breaks(limit)
+    cases = make_breaks(limit, in_file=in_file)
     shown = right = 0
     times = []
     by_kind: dict[str, list[int]] = {}
@@ -168,7 +199,8 @@ def bench_breaks(limit: int) -> None:
         by_kind.setdefault(kind, [0, 0])
         by_kind[kind][0] += 1
         by_kind[kind][1] += ok
-    _report("single-token breaks", len(cases), shown, right, times)
+    where = "functions in their files" if in_file else "functions alone"
+    _report(f"single-token breaks, {where}", len(cases), shown, right, times)
     share = right / max(1, len(cases))
     print(f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
           " of all breaks; by kind: "
@@ -377,6 +409,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.part in ("all", "breaks"):
         bench_breaks(min(args.limit, args.breaks))
+        bench_breaks(min(args.limit, args.breaks), in_file=True)
     if args.part in ("all", "cpython"):
         bench_cpython(args.limit)
     if args.part in ("all", "humanevalfix"):

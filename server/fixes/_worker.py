@@ -221,7 +221,29 @@ def _frames(tb) -> list[list]:
     return out[-12:]
 
 
+_LIMIT = [5.0]  # the per-test limit of the current request (for messages)
+
+
+class _TestTimeout(BaseException):
+    """Raised by the soft per-test alarm, so a looping test still reports its coverage."""
+
+
+def _soft_alarm(signum, frame):
+    raise _TestTimeout
+
+
+def _arm(seconds: float) -> None:
+    signal.signal(signal.SIGALRM, _soft_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def _outcome_of(exc: BaseException) -> str:
+    if isinstance(exc, _TestTimeout):
+        return "timeout"
     if isinstance(exc, MemoryError):
         return "memory"
     if isinstance(exc, RecursionError):
@@ -284,6 +306,9 @@ def _call_test(obj) -> None:
 
 def _result(test_id: str, outcome: str, started: float, tracer: Tracer | None, exc=None) -> dict:
     res: dict = {"test": test_id, "outcome": outcome, "seconds": time.perf_counter() - started}
+    if isinstance(exc, _TestTimeout):
+        res["message"] = f"exceeded the time limit of {_LIMIT[0]:g} s"
+        exc = None
     if exc is not None:
         res["exc_type"] = type(exc).__name__
         res["message"] = str(exc)[:300]
@@ -312,6 +337,8 @@ def child_run(req: dict, emit: _Emitter) -> None:
     wanted = req.get("tests")  # list of test ids, or None for all
     skip = set(req.get("skip", []))
     stop_on_fail = bool(req.get("stop_on_fail"))
+    _LIMIT[0] = float(req.get("timeout", 5.0))
+    soft = max(0.05, _LIMIT[0] * 0.8)  # fires before the parent's hard kill
     started = time.perf_counter()
     try:
         _install_target(req.get("source"))
@@ -333,11 +360,13 @@ def child_run(req: dict, emit: _Emitter) -> None:
         if tracer:
             sys.settrace(tracer)
         try:
+            _arm(soft)
             exec(State.test_code[path], mod.__dict__)
             module_exc = None
         except BaseException as exc:
             module_exc = exc
         finally:
+            _disarm()
             sys.settrace(None)
         if module_exc is not None or (tracer and tracer.calls):
             # Module-level code exercised the target (or failed): report it as a test.
@@ -373,11 +402,13 @@ def child_run(req: dict, emit: _Emitter) -> None:
         if tracer:
             sys.settrace(tracer)
         try:
+            _arm(soft)
             _call_test(obj)
             exc = None
         except BaseException as e:
             exc = e
         finally:
+            _disarm()
             sys.settrace(None)
         if exc is None:
             emit(_result(test_id, "pass", t0, tracer))

@@ -208,6 +208,12 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
                 for alt in CMP_ALTS.get(sym, CMP):
                     if alt != sym:
                         yield (*pos, alt, "comparison", f"replace `{sym}` with `{alt}`", line)
+            if sym in ("in", "not in"):  # `x in s` for `s in x`
+                la, lb = off.span(prev)
+                ra, rb = off.span(right)
+                if "\n" not in src[la:rb]:
+                    yield (la, rb, src[ra:rb] + src[lb:ra] + src[la:lb], "swap",
+                           f"swap the operands of `{sym}`", line)
             prev = right
     elif isinstance(node, ast.BoolOp):
         sym = "and" if isinstance(node.op, ast.And) else "or"
@@ -243,6 +249,11 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
     elif isinstance(node, ast.Constant) and isinstance(node.value, str):
         a, b = off.span(node)
         v = node.value
+        q0 = src[a:b][:1]
+        if q0 in "'\"" and 1 < len(v) <= 20 and v.isalpha() and "\\" not in src[a:b]:
+            for nv in {v.capitalize(), v.lower(), v.upper()} - {v}:
+                yield (a, b, q0 + nv + q0, "constant", f"replace {src[a:b]} with {q0}{nv}{q0}",
+                       line)
         if len(v) <= 3 and src[a:b][:1] in "'\"":
             q = src[a:b][0]
             for nv in {"", " ", v.strip(), v + " ", v[::-1]} - {v}:
@@ -302,7 +313,19 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
             na2, nb2 = off.span(node)
             yield (na2, nb2, f"{src[na2:nb2]} - 1", "off-by-one", "use `len(...) - 1`", line)
             yield (na2, nb2, f"{src[na2:nb2]} + 1", "off-by-one", "use `len(...) + 1`", line)
-    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and line in var_lines:
+    if isinstance(node, ast.Tuple | ast.List) and len(node.elts) == 2:  # (j, i) for (i, j)
+        xa, xb = off.span(node.elts[0])
+        ya, yb = off.span(node.elts[1])
+        if "\n" not in src[xa:yb]:
+            yield (xa, yb, src[ya:yb] + src[xb:ya] + src[xa:xb], "swap",
+                   "swap the two elements", line)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and not isinstance(
+            node.right, ast.Constant):  # off-by-one in a difference: m - n + 1
+        a, b = off.span(node)
+        yield (b, b, " + 1", "off-by-one", f"use `{src[a:b]} + 1`", line)
+        yield (b, b, " - 1", "off-by-one", f"use `{src[a:b]} - 1`", line)
+    if isinstance(node, ast.Name) and line in var_lines and (
+            isinstance(node.ctx, ast.Load) or _is_aug_target(node, fns)):
         fn = _enclosing(fns, line)
         if fn is not None:
             a, b = off.span(node)
@@ -336,6 +359,15 @@ def _node_mutants(node: ast.AST, src: str, off: _Offsets, fns: list,
                 if alt != sym:
                     yield (*pos, alt + "=", "arithmetic", f"replace `{sym}=` with `{alt}=`",
                            line)
+
+
+def _is_aug_target(node: ast.Name, fns: list) -> bool:
+    """``x`` in ``x += 1``: a wrong variable is as likely there as in a load."""
+    for fn in fns:
+        for n in ast.walk(fn):
+            if isinstance(n, ast.AugAssign) and n.target is node:
+                return True
+    return False
 
 
 def _plus_minus(node: ast.AST, src: str, off: _Offsets, line: int) -> Iterator[tuple]:
