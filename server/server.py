@@ -254,6 +254,9 @@ class TactServer(LanguageServer):
         """The shown suggestion at ``position`` in ``uri``, or None."""
         if self.pipeline is None or not self.settings.enable:
             return None
+        if uri not in self.languages:  # never opened: nothing trustworthy to complete
+            log.info("no suggestions for %s: the document is not open", uri)
+            return None
         document = self.workspace.get_text_document(uri)
         text = document.source
         if not self.check_suitable(uri, text):
@@ -355,6 +358,8 @@ def _register_documents(server: TactServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: TactServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
+        if uri not in ls.languages:
+            return  # saved without being opened: nothing of ours to refresh
         text = (
             params.text if params.text is not None else ls.workspace.get_text_document(uri).source
         )
@@ -368,6 +373,7 @@ def _register_documents(server: TactServer) -> None:
         uri = params.text_document.uri
         if ls.pipeline is not None:
             ls.pipeline.close_document(uri)
+        ls.languages.pop(uri, None)
         ls.unsuitable.pop(uri, None)
         ls._learned_lines.pop(uri, None)
 

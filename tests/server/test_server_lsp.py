@@ -307,3 +307,12 @@ async def test_inline_clients_get_no_duplicate_completion_items(tmp_path: Path) 
         assert (await inline(client, uri, 1, COL)).items  # the inline path still works
         await status_of(client)
     assert [row.kind for row in rows(url)] == ["inline"]
+
+
+async def test_unopened_document_gets_nothing(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    async with tact_server(ws, files={"app.py": LEARNABLE}) as (client, _url):
+        ghost = (ws / "never-opened.py").as_uri()
+        assert await inline(client, ghost, 0, 0) is None
+        uri = (ws / "new.py").as_uri()
+        assert (await shown_suggestion(client, uri)).insert_text  # still serving
