@@ -51,6 +51,7 @@ _repr.maxdict = 6
 _repr.maxtuple = 8
 _repr.maxset = 6
 
+PROBE_BUDGET = 2.0  # seconds for all probe calls of one candidate
 MAX_LINE_EVENTS = 50000  # per test: beyond this only coverage is recorded
 
 
@@ -418,6 +419,7 @@ def child_run(req: dict, emit: _Emitter) -> None:
                 return
     probes = req.get("probes")
     if probes:
+        emit({"probing": PROBE_BUDGET + 1.0})
         _run_probes(probes, emit)
 
 
@@ -499,7 +501,7 @@ def _run_probes(probes: list, emit: _Emitter) -> None:
     """Call target functions on generated inputs; report outputs (for behaviour checks)."""
     mod = sys.modules[State.target_module]
     outs = []
-    deadline = time.perf_counter() + 2.0
+    deadline = time.perf_counter() + PROBE_BUDGET
     signal.signal(signal.SIGALRM, _alarm)
     for func, args_text in probes:
         if time.perf_counter() > deadline:
@@ -572,7 +574,10 @@ def run(req: dict) -> dict:
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
                     msg = json.loads(line)
-                    if "start" in msg:
+                    if "probing" in msg:
+                        current = "<probes>"
+                        deadline = time.monotonic() + float(msg["probing"])
+                    elif "start" in msg:
                         current = msg["start"]
                         deadline = time.monotonic() + per_test
                     elif "probes" in msg:

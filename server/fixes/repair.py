@@ -386,6 +386,8 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
         sources = [source] + [s for _, s in validated]
         reps = sb.run_many(sources, tests=[], probes=probes, timeout=per_test)
         orig = reps[0].probes or []
+        if len(orig) != len(probes):  # the original hung or crashed while probed
+            orig = ["<unknown>"] * len(probes)
         kept_valid = []
         groups: dict[tuple, int] = {}
         for (m, s), rep in zip(validated, reps[1:], strict=True):
@@ -395,7 +397,8 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
             hang = sum(1 for o, c in zip(orig, out, strict=True)
                        if not o.startswith("<") and c in ("<timeout>", "<budget>"))
             n_pass = len(near_pass)
-            differ = sum(1 for o, c in zip(orig[:n_pass], out[:n_pass], strict=True) if o != c)
+            differ = sum(1 for o, c in zip(orig[:n_pass], out[:n_pass], strict=True)
+                         if o != c and o != "<unknown>")
             rate = differ / n_pass if n_pass else 0.0
             evidence[id(m)] = {"hangs": hang, "disagree_near_passing": round(rate, 3),
                                "probes": len(probes)}
