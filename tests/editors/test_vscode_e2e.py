@@ -60,8 +60,9 @@ USER_SETTINGS = {
     "update.mode": "none",
     "chat.disableAIFeatures": True,
     "editor.inlineSuggest.enabled": True,
-    # Only tact's suggestions: no word-based completion popup over the ghost text.
-    "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+    # Quick suggestions stay on (VS Code's default) so the extension is asked for
+    # completion items while typing; word-based ones are off so no other popup covers
+    # the ghost text.
     "editor.wordBasedSuggestions": "off",
 }
 
@@ -100,7 +101,6 @@ def _workspace_settings(ws: EditorWorkspace) -> dict[str, Any]:
         "tact.telemetry.url": ws.telemetry_url,
         # The editor plumbing is under test, not the gate: show every suggestion.
         "tact.gate.enabled": False,
-        "tact.trace.server": "messages",
     }
 
 
@@ -184,6 +184,8 @@ def run_scenario(
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # The server (started by the extension) logs every request it receives here.
+        env={**os.environ, "TACT_LOG_FILE": str(base / "server.log"), "TACT_LOG_LEVEL": "DEBUG"},
     )
     try:
         assert _wait_http(f"http://127.0.0.1:{port}/healthz", timeout=120), (
@@ -225,6 +227,8 @@ def run_scenario(
         _keep_logs(base, tag)
     result["timings"] = timings
     result["workspace"] = ws
+    server_log = base / "server.log"
+    result["serverLog"] = server_log.read_text() if server_log.exists() else ""
     print(
         f"vscode e2e timings: {json.dumps(timings)} steps: {json.dumps(result['steps'])}",
         file=sys.stderr,
@@ -240,7 +244,9 @@ def _keep_logs(base: Path, tag: str) -> None:
     for path in base.glob("user-data/logs/**/*.log"):
         if "tact" in path.name or "exthost" in path.name or path.name == "remoteagent.log":
             shutil.copy(path, target / path.name)
-    shutil.copy(base / "code-server.log", target / "code-server.log")
+    for name in ("code-server.log", "server.log"):
+        if (base / name).exists():
+            shutil.copy(base / name, target / name)
 
 
 def _inline_accepts(ws: EditorWorkspace) -> list[Decision]:
@@ -263,6 +269,12 @@ def test_ghost_text_accepted_with_tab_is_recorded(scenario: dict[str, Any]) -> N
     ws: EditorWorkspace = scenario["workspace"]
     accepts = wait_for(lambda: _inline_accepts(ws), timeout=20)
     assert accepts, f"no accepted inline suggestion in the store: {ws.decisions()}"
+    # tact.completion.suggestWidget is off: VS Code asks for completion items while typing
+    # (quick suggestions), but the extension does not forward those requests, so the same
+    # suggestion is not also offered, and recorded, as a completion item.
+    server_log = scenario["serverLog"]
+    assert "Request 'textDocument/inlineCompletion' received" in server_log
+    assert "Request 'textDocument/completion' received" not in server_log
     decision = accepts[-1]
     # tact/didShowCompletion came from VS Code's show hook (proposed API enabled).
     assert decision.shown_time is not None, "the show event never reached the server"

@@ -142,6 +142,12 @@ async function startClient(context: ExtensionContext): Promise<void> {
         outputChannel: output,
         traceOutputChannel: traceOutput,
         middleware: {
+            // Ghost text is the VS Code UI for suggestions; the same suggestion in the
+            // suggest widget would be shown, and recorded, twice. Opt in with a setting.
+            provideCompletionItem: (document, position, context, token, next) =>
+                workspace.getConfiguration('tact', document).get<boolean>('completion.suggestWidget', false)
+                    ? next(document, position, context, token)
+                    : undefined,
             workspace: {
                 // A server that pulls settings (workspace/configuration) gets the same
                 // mapped object as the one pushed, never the raw section.

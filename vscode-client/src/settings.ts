@@ -120,5 +120,9 @@ export function toServerSettings(get: SettingGetter): ServerSettings {
     };
 }
 
+/** Client-only settings: never sent to the server. */
+export const CLIENT_ONLY_KEYS = ['server.command', 'python.interpreter', 'trace.server',
+    'completion.suggestWidget'] as const;
+
 /** Settings that need a server restart (they change how it is launched). */
 export const RESTART_KEYS = ['tact.server.command', 'tact.python.interpreter'] as const;

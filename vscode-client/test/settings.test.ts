@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULTS, toServerSettings } from '../src/settings';
+import { CLIENT_ONLY_KEYS, DEFAULTS, toServerSettings } from '../src/settings';
 
 const from = (values: Record<string, unknown>) => toServerSettings((key) => values[key]);
 
@@ -63,7 +63,8 @@ test('wrongly typed or out-of-range values fall back to the defaults', () => {
 });
 
 test('client-only settings never reach the server object', () => {
-    const s = from({ 'server.command': ['x'], 'python.interpreter': '/py', 'trace.server': 'verbose' });
+    const s = from({ 'server.command': ['x'], 'python.interpreter': '/py', 'trace.server': 'verbose',
+        'completion.suggestWidget': true });
     assert.deepEqual(s, DEFAULTS);
 });
 
@@ -80,4 +81,10 @@ test('every server setting is contributed in package.json with the same default'
         assert.deepEqual(props[key].default, value, `${key} default differs`);
     }
     assert.ok('tact.telemetry.url' in props);
+    // Everything contributed is either a server setting or a known client-only one.
+    const known = new Set([...leaves.map(([k]) => k), 'tact.telemetry.url',
+        ...CLIENT_ONLY_KEYS.map((k) => `tact.${k}`)]);
+    for (const key of Object.keys(props)) {
+        assert.ok(known.has(key), `${key} is contributed but neither sent nor client-only`);
+    }
 });
