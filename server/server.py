@@ -90,7 +90,6 @@ class TactServer(LanguageServer):
         self._learned_lines: dict[str, int] = {}  # uri -> line count when last learned
         self.indexing = False
         self.indexed_files = 0
-        self.client_has_inline = False  # the client renders inline completions
         self._expiry_task: asyncio.Task[None] | None = None
         self.background: set[asyncio.Future[None]] = set()  # keeps running tasks alive
 
@@ -313,8 +312,6 @@ def _register_lifecycle(server: TactServer) -> None:
         # Attach the editor log first: settings problems are reported through it.
         ls.client_log.loop = asyncio.get_running_loop() if _loop_running() else None
         logging.getLogger("tact").addHandler(ls.client_log)
-        text_caps = params.capabilities.text_document
-        ls.client_has_inline = bool(text_caps and text_caps.inline_completion)
         ls.update_settings(params.initialization_options)
         ls.pipeline = Pipeline(ls.settings, make_provider(ls.settings.engine))
 
@@ -392,10 +389,6 @@ def _register_suggestions(server: TactServer) -> None:
     async def completion(
         ls: TactServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        if ls.client_has_inline:
-            # Clients with inline completion get the suggestion as ghost text; answering
-            # their completion requests too would double every decision.
-            return None
         uri = params.text_document.uri
         suggestion = await ls.suggest(uri, params.position, "completion")
         if suggestion is None:

@@ -287,28 +287,6 @@ async def test_unusable_store_does_not_stop_suggestions(tmp_path: Path) -> None:
         assert status["telemetryUrl"].endswith("sub/t.db") and status["shownToday"] == 1
 
 
-async def test_inline_clients_get_no_duplicate_completion_items(tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    caps = types.ClientCapabilities(
-        text_document=types.TextDocumentClientCapabilities(
-            inline_completion=types.InlineCompletionClientCapabilities()
-        )
-    )
-    async with tact_server(ws, files={"app.py": LEARNABLE}, capabilities=caps) as (client, url):
-        uri = (ws / "new.py").as_uri()
-        open_document(client, uri, PREFIX)
-        position = types.Position(line=1, character=COL)
-        completion = await client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), position=position
-            )
-        )
-        assert completion is None or not completion.items
-        assert (await inline(client, uri, 1, COL)).items  # the inline path still works
-        await status_of(client)
-    assert [row.kind for row in rows(url)] == ["inline"]
-
-
 async def test_unopened_document_gets_nothing(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     async with tact_server(ws, files={"app.py": LEARNABLE}) as (client, _url):
