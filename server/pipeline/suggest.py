@@ -241,7 +241,10 @@ class Pipeline:
     def apply(self, resolutions: list[Resolution]) -> None:
         """Write resolved outcomes to telemetry and to the programmer's state."""
         for r in resolutions:
-            self.recorder.set_outcome(r.id, r.outcome, accepted_chars=r.accepted_chars, time=r.time)
+            self.recorder.set_outcome(
+                r.id, r.outcome, accepted_chars=r.accepted_chars, time=r.time,
+                override=r.overrides,
+            )
             if not r.overrides or r.outcome is not Outcome.REJECTED:
                 accepted = r.outcome in (Outcome.ACCEPTED, Outcome.PARTIAL)
                 self.state.observe_outcome(r.time, accepted)
