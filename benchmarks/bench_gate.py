@@ -124,9 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-training", action="store_true")
     args = ap.parse_args(argv)
 
-    from tact.models.gate import GateModel
-
     import os
+
+    from tact.models.gate import GateModel
 
     base, what = base_dataset()
     model = GateModel.load()

@@ -252,3 +252,31 @@ def write_report(
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def evaluate_to_report(
+    out_dir: str | Path,
+    *,
+    telemetry: list[str] | tuple[str, ...] = (),
+    exports: list[str] | tuple[str, ...] = (),
+    cups: list[str] | tuple[str, ...] = (),
+    model_path: str | Path | None = None,
+    progress: Any = None,
+) -> Path:
+    """Cross-validate on the sources and write the report (``tact.modelReport``);
+    returns the path of ``report.md``. ``model_path`` None: the shipped model."""
+    from tact.models.evaluation.crossval import cross_validate
+    from tact.models.gate.data import load_sources
+    from tact.models.gate.runtime import GateModel
+
+    model = GateModel.load(model_path)
+    data = load_sources(list(telemetry), list(exports), list(cups))
+    cv = cross_validate(data, progress=progress)
+    given = ModelScores(
+        version=model.version, path=str(model.path),
+        p1=model.predict_many(data.features, 1).astype(float),
+        p2=model.predict_many(data.features, 2).astype(float), card=model.card,
+    )
+    labels = [f"telemetry {u}" for u in telemetry] + [f"export {p}" for p in exports]
+    labels += [f"cups {p}" for p in cups]
+    return write_report(out_dir, data, cv, given, labels)

@@ -36,10 +36,13 @@ def stage2_features(
     text: str,
     score: float | None,
     num_tokens: int | None,
+    engine: str = "tact",
 ) -> dict[str, float | str]:
     """``stage1`` plus the suggestion's features (a new dict; ``stage1`` is untouched)."""
     features = dict(stage1)
-    features.update(suggestion_features(prefix, suffix, language, text, score, num_tokens))
+    features.update(
+        suggestion_features(prefix, suffix, language, text, score, num_tokens, engine)
+    )
     return features
 
 
@@ -54,7 +57,8 @@ def request_features(
     num_tokens: int | None,
     tree: Any = None,
     cursor_byte: int | None = None,
+    engine: str = "tact",
 ) -> dict[str, float | str]:
     """All features of one decision (stage 1 and stage 2 together)."""
     s1 = stage1_features(prefix, suffix, language, state, time, tree, cursor_byte)
-    return stage2_features(s1, prefix, suffix, language, text, score, num_tokens)
+    return stage2_features(s1, prefix, suffix, language, text, score, num_tokens, engine)

@@ -126,6 +126,7 @@ def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, f
         text=suggestion,
         score=_measure(event, "meanLogProb"),
         num_tokens=int(num_tokens) if num_tokens else None,
+        engine="copilot",
     )
 
 

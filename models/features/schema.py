@@ -23,10 +23,11 @@ from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
 from tact.models.features.window import NODE_CATEGORIES
 
 FEATURE_SCHEMA_NAME = "tact-gate-features"
-FEATURE_SCHEMA_VERSION = "2"
+FEATURE_SCHEMA_VERSION = "3"
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
 OPEN_BRACKETS = ("none", "paren", "square", "curly")
+ENGINES = ("tact", "copilot")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class FeatureSpec:
     transform: str = "none"  # "none" | "log1p" | "slog" (num only)
     default: float = 0.0  # value when missing (num only)
     vocab: tuple[str, ...] = ()  # cat only; an "other" column is added
+    missing: str = ""  # cat only: the value assumed when the feature is absent
 
     @property
     def columns(self) -> list[str]:
@@ -51,8 +53,10 @@ def _n(name: str, group: str, transform: str = "none", default: float = 0.0) -> 
     return FeatureSpec(name, group, "num", transform, default)
 
 
-def _c(name: str, group: str, vocab: Sequence[str]) -> FeatureSpec:
-    return FeatureSpec(name, group, "cat", vocab=tuple(v for v in vocab if v != "other"))
+def _c(name: str, group: str, vocab: Sequence[str], missing: str = "") -> FeatureSpec:
+    return FeatureSpec(
+        name, group, "cat", vocab=tuple(v for v in vocab if v != "other"), missing=missing
+    )
 
 
 CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
@@ -108,6 +112,7 @@ STATE_SPECS: tuple[FeatureSpec, ...] = (
 )
 
 SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
+    _c("sug_engine", "suggestion", ENGINES, missing="tact"),  # older rows lack it
     _n("sug_chars", "suggestion", "log1p"),
     _n("sug_chars_stripped", "suggestion", "log1p"),
     _n("sug_lines", "suggestion", "log1p", 1.0),
@@ -232,6 +237,8 @@ class FeatureSchema:
         for col, spec, index in plan:
             value = get(spec.name)
             if index is not None:
+                if value is None:
+                    value = spec.missing
                 out[index.get(value, index[""]) if isinstance(value, str) else index[""]] = 1.0
                 continue
             if value is None or isinstance(value, str):
@@ -265,7 +272,11 @@ class FeatureSchema:
             values = [row.get(name) for row in rows]
             if index is not None:
                 other = index[""]
-                cols = [index.get(v, other) if isinstance(v, str) else other for v in values]
+                miss = index.get(spec.missing, other)
+                cols = [
+                    index.get(v, other) if isinstance(v, str) else (miss if v is None else other)
+                    for v in values
+                ]
                 out[r, np.asarray(cols)] = 1.0
                 continue
             try:  # fast path: numbers and None (-> nan) convert in C

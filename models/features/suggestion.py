@@ -22,11 +22,15 @@ def suggestion_features(
     text: str,
     score: float | None,
     num_tokens: int | None,
+    engine: str = "tact",
 ) -> dict[str, float | str]:
     """Features of suggestion ``text`` proposed at the cursor between prefix and suffix.
 
     ``score`` is the engine's mean per-token log-probability (None when unknown) and
     ``num_tokens`` its length in the engine's tokens (None: estimated from the text).
+    ``engine`` names whose scores these are: scores of different engines live on
+    different scales ("tact": tact's own engine, what the server records; "copilot":
+    imported CUPS telemetry), so a model trained on both can tell them apart.
     """
     cw, base = win.analyze(prefix, suffix, language)
     before, after = cw.before, cw.after
@@ -75,6 +79,7 @@ def suggestion_features(
                                                and not ch.isspace() and ch != "_"))
     has_score = score is not None and math.isfinite(score)
     return {
+        "sug_engine": engine,
         "sug_chars": float(len(text)),
         "sug_chars_stripped": float(len(stripped)),
         "sug_lines": float(len(lines)),

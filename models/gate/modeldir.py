@@ -126,3 +126,30 @@ def save_model(
         _atomic_write(out / STAGE_FILES[stage], blob)
     _atomic_write(out / "card.json", (json.dumps(card, indent=2) + "\n").encode())
     return card
+
+
+def train_model(
+    out_dir: str | Path,
+    *,
+    telemetry: list[str] | tuple[str, ...] = (),
+    exports: list[str] | tuple[str, ...] = (),
+    cups: list[str] | tuple[str, ...] = (),
+    progress: Any = None,
+    benefit: float = DEFAULT_BENEFIT,
+    cost: float = DEFAULT_COST,
+    **trainer_options: Any,
+) -> dict[str, Any]:
+    """Load the sources, train both stages, write the model directory; returns the card.
+
+    The one call behind ``tact.trainModel``: ``progress(message, fraction)`` is called
+    as training advances. Raises TrainingError (too little data, one class, one
+    session) or a TelemetryError for an unreadable source; nothing is written then.
+    """
+    from tact.models.gate.data import load_sources
+    from tact.models.gate.train import GateTrainer
+
+    data = load_sources(list(telemetry), list(exports), list(cups))
+    trained = GateTrainer(**trainer_options).fit(data, progress=progress)
+    sources = [f"telemetry {u}" for u in telemetry] + [f"export {p}" for p in exports]
+    sources += [f"cups {p}" for p in cups]
+    return save_model(trained, out_dir, benefit=benefit, cost=cost, notes={"sources": sources})

@@ -192,5 +192,5 @@ class LearnedGate:
             p: float | None = self.model.predict_stage2(features)
         except Exception:
             p = None
-        prior = first.propensity if first is not None else 1.0
-        return self.policy.decide(2, p, self.model, rng, prior)
+        prior = getattr(first, "propensity", None)
+        return self.policy.decide(2, p, self.model, rng, 1.0 if prior is None else float(prior))

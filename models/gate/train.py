@@ -79,9 +79,15 @@ def group_folds(
             f"need decisions from at least 2 sessions to validate by session, got {n_groups}"
         )
     k = max(2, min(n_splits, n_groups))
+    # Number the groups by first appearance, not by label: session ids are random
+    # UUIDs, and folds must not change from one run to the next with the same data.
+    labels, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(labels))
+    codes = rank[inverse]
     splitter = GroupKFold(n_splits=k, shuffle=True, random_state=seed)
     dummy = np.zeros(len(groups))
-    return [(tr, va) for tr, va in splitter.split(dummy, dummy, groups)]
+    return [(tr, va) for tr, va in splitter.split(dummy, dummy, codes)]
 
 
 def oof_predictions(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Train the two-stage gate on labelled decisions "
                         "(validated by session) and write stage1.onnx, stage2.onnx, card.json.")
     sources(t)
+    t.add_argument("--replay", action="append", default=[], metavar="PATH",
+                   help="also replay these source folders with the gate off (one session "
+                   "each, `tact replay`) and train on that telemetry; `stdlib:NAME` names a "
+                   "package of Python's standard library; repeatable")
+    t.add_argument("--replay-decisions", type=int, default=1200, metavar="N",
+                   help="decisions per --replay session (default 1200)")
+    t.add_argument("--replay-files", type=int, default=30, metavar="N",
+                   help="files per --replay session (default 30)")
     t.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     t.add_argument("--models", default="logreg,hgb",
                    help="candidate models, comma-separated (default: logreg,hgb)")
@@ -116,7 +125,7 @@ def _progress(total_label: str) -> Iterator[Callable[[str, float], None]]:
 def _check_sources(args: argparse.Namespace) -> None:
     from tact.server.cli.main import CliError
 
-    if not (args.telemetry or args.export or args.cups):
+    if not (args.telemetry or args.export or args.cups or getattr(args, "replay", None)):
         raise CliError(
             "give at least one data source: --telemetry URL, --export FILE or --cups FILE"
         )
@@ -137,9 +146,37 @@ def _source_labels(args: argparse.Namespace) -> list[str]:
             + [f"cups {p}" for p in args.cups])
 
 
+def _run_replays(args: argparse.Namespace, tmp: str) -> str:
+    """Replay each --replay folder through a real server (gate off) into one temporary
+    store; returns its URL. Seeds are --seed + 1, + 2, ... so the recipe is repeatable."""
+    import subprocess
+    import sysconfig
+
+    from tact.server.cli.main import CliError
+
+    url = f"sqlite:///{Path(tmp) / 'replay.db'}"
+    for i, spec in enumerate(args.replay, 1):
+        path = spec
+        if spec.startswith("stdlib:"):  # a package of Python's standard library
+            path = str(Path(sysconfig.get_paths()["stdlib"]) / spec.split(":", 1)[1])
+        if not Path(path).exists():
+            raise CliError(f"{path}: no such file or folder to replay")
+        print(f"replaying {path} (seed {args.seed + i})", file=sys.stderr)
+        r = subprocess.run(
+            [sys.executable, "-m", "tact", "replay", str(path), "--telemetry", url,
+             "--gate", "off", "--seed", str(args.seed + i), "--json",
+             "--max-decisions", str(args.replay_decisions),
+             "--limit-files", str(args.replay_files)],
+            capture_output=True, text=True,
+        )
+        if r.returncode != 0:
+            last = (r.stderr.strip().splitlines() or ["no message"])[-1]
+            raise CliError(f"replay of {path} failed: {last}")
+    return url
+
+
 def run_train(args: argparse.Namespace) -> int:
-    from tact.models.gate.modeldir import save_model
-    from tact.models.gate.train import DEFAULT_EXCLUDED, GateTrainer
+    from tact.models.gate.train import DEFAULT_EXCLUDED
     from tact.server.cli.main import CliError
 
     _check_sources(args)
@@ -149,14 +186,28 @@ def run_train(args: argparse.Namespace) -> int:
     exclude = DEFAULT_EXCLUDED if args.exclude_features is None else tuple(
         n.strip() for n in args.exclude_features.split(",") if n.strip()
     )
-    data = _load(args)
+    with tempfile.TemporaryDirectory(prefix="tact-replay-") as tmp:
+        replay_url = _run_replays(args, tmp) if args.replay else None
+        sources = _source_labels(args) + [f"replay {p}" for p in args.replay]
+        if replay_url:
+            args.telemetry = [*args.telemetry, replay_url]
+        data = _load(args)
+    _train_and_save(args, data, candidates, exclude, sources)
+    return 0
+
+
+def _train_and_save(args: argparse.Namespace, data: Any, candidates: list[str],
+                    exclude: tuple[str, ...], sources: list[str]) -> None:
+    from tact.models.gate.modeldir import save_model
+    from tact.models.gate.train import GateTrainer
+
     print(f"training on {len(data)} labelled decisions from "
           f"{len(set(data.groups.tolist()))} sessions", file=sys.stderr)
     with _user_errors(), _progress("training") as progress:
         trained = GateTrainer(candidates=candidates, n_splits=args.folds, seed=args.seed,
                               exclude_features=exclude).fit(data, progress=progress)
         card = save_model(trained, args.out, benefit=args.benefit, cost=args.cost,
-                          notes={"sources": _source_labels(args),
+                          notes={"sources": sources,
                                  "command": "tact " + " ".join(sys.argv[1:])
                                  if sys.argv[0].endswith(("tact", "__main__.py")) else None})
     for stage in ("1", "2"):
@@ -167,7 +218,6 @@ def run_train(args: argparse.Namespace) -> int:
               f"at 5% of accepted hidden: {op.get('rejected_hidden_percent', 0):.1f}% of "
               f"rejected hidden")
     print(f"model {card['version']} written to {args.out}")
-    return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -54,6 +54,10 @@ def test_every_computed_feature_is_in_the_schema_and_back() -> None:
     f = request_features(prefix, suffix, "python", ProgrammerState(), 10.0,
                          '"Hi, " + name', -0.3, 5)
     assert set(f) == set(SCHEMA.stage2_names)
+    assert f["sug_engine"] == "tact"
+    # Rows recorded before the engine feature existed count as tact's own engine.
+    cols = SCHEMA.columns(2)
+    assert SCHEMA.vectorize({}, 2)[cols.index("sug_engine=tact")] == 1.0
 
 
 def test_context_sees_string_comment_and_call_arguments() -> None:
@@ -200,6 +204,7 @@ def test_cups_featurizer_is_incremental_and_blind_to_the_future(tmp_path) -> Non
     again = [f for _, f in featurize_cups_session(altered)]
     assert again[: k + 1] == replayed[: k + 1]
     assert again[k + 1 :] != replayed[k + 1 :]
+    assert all(f["sug_engine"] == "copilot" for f in fast)  # Copilot's score scale
     # The state reflects earlier outcomes.
     assert replayed[0]["st_last_outcome"] == "none"
     assert replayed[3]["st_decisions"] == 3.0

@@ -314,3 +314,29 @@ def test_hot_reload_keeps_the_old_model_on_a_bad_one(model_dir: Path, tmp_path: 
     assert gate.maybe_reload()
     assert gate.model.card["thresholds"]["utility"]["cost"] == 0.5
     assert gate.reload() == gate.model_version
+
+
+def test_train_model_one_call(cups_file: Path, tmp_path: Path) -> None:
+    from tact.models.gate.modeldir import train_model
+
+    seen: list[float] = []
+    card = train_model(tmp_path / "m", cups=[str(cups_file)], candidates=("logreg",),
+                       progress=lambda _msg, frac: seen.append(frac))
+    assert card["notes"]["sources"] == [f"cups {cups_file}"]
+    assert seen and seen[-1] == 1.0
+    assert GateModel.load(tmp_path / "m").version == card["version"]
+    with pytest.raises(TrainingError):
+        train_model(tmp_path / "n", exports=[])
+    assert not (tmp_path / "n").exists()
+
+
+def test_folds_do_not_depend_on_session_labels() -> None:
+    """Relabelling sessions (random UUIDs in real telemetry) must not change the folds."""
+    rng = np.random.default_rng(1)
+    groups = rng.choice([f"s{i}" for i in range(8)], size=300)
+    relabel = {f"s{i}": f"{z}" for i, z in enumerate(["zz", "aa", "mm", "bb", "yy", "cc", "xx",
+                                                      "dd"])}
+    other = np.array([relabel[g] for g in groups])
+    a = group_folds(groups, 4, seed=3)
+    b = group_folds(other, 4, seed=3)
+    assert all((va1 == va2).all() for (_, va1), (_, va2) in zip(a, b, strict=True))
