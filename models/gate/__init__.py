@@ -8,6 +8,22 @@
   :class:`ModelLoadError`) and predicts in-process.
 - :mod:`.policy`: :class:`GatePolicy` (utility rule or accepted-hidden budget, with
   exploration and propensities) and :class:`LearnedGate` (model + policy per request).
+
+Server wiring (``tact.server.pipeline.gate.load_gate``): LearnedGate already has the
+pipeline's Gate shape (``stage1(features, rng)``, ``stage2(features, rng, first)``,
+``model_version``; its GateDecision has ``show``, ``p_accept``, ``propensity``,
+``explored`` like GateVerdict, plus ``action`` and ``threshold``)::
+
+    if not settings.enabled:
+        return PassThroughGate()
+    return LearnedGate.load(settings.model_path, GatePolicy.from_settings(settings))
+
+``LearnedGate.load`` raises ModelLoadError (one line) for a missing, corrupt or
+schema-mismatched model; ``gate.maybe_reload()`` picks up a retrained model when its
+card.json changes (the previous model stays on a bad one). Training and reports for
+the server's commands: ``tact.models.gate.modeldir.train_model(out_dir,
+telemetry=[url], progress=cb)`` and ``tact.models.evaluation.report.
+evaluate_to_report(out_dir, telemetry=[url])``.
 """
 
 from tact.models.gate.errors import ModelLoadError, TrainingError
