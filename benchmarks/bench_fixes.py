@@ -98,9 +98,9 @@ def _function_ranges(text: str) -> list[tuple[int, int]]:
         starts.append(starts[-1] + len(ln) + 1)
     out = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.end_lineno:
-            if 4 <= node.end_lineno - node.lineno + 1 <= 40:
-                out.append((starts[node.lineno - 1], starts[node.end_lineno]))
+        if isinstance(node, ast.FunctionDef) and node.end_lineno and (
+                4 <= node.end_lineno - node.lineno + 1 <= 40):
+            out.append((starts[node.lineno - 1], starts[node.end_lineno]))
     return out
 
 
