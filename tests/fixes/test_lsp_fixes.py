@@ -166,3 +166,13 @@ async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:
         await asyncio.sleep(0.5)  # give a wrongly started run the chance to show up
         assert not [d for d in client.diagnostics.get(uri, []) if d.code == "test-failure"]
     assert not marker.exists()
+
+
+async def test_save_runs_the_tests_when_execution_is_allowed(tmp_path: Path) -> None:
+    ws = write_project(tmp_path / "ws", {"calc.py": CALC_BUGGY, "tests/test_calc.py": TEST_CALC})
+    async with server(ws, {"allowExecution": True, "timeoutSeconds": 5}) as (client, _url):
+        uri = open_doc(client, ws / "calc.py")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+        diags = await diagnostics(client, uri, "test-failure")
+        assert "quick fix" in diags[0].message  # the validated fix is announced with it
