@@ -330,6 +330,9 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
     finished = [r.seconds for r in base.results if r.outcome not in ("timeout",)]
     per_test = min(sb.timeout, max(0.5, 10 * max(finished or [0.05]) + 0.3))
     order = [r.test for r in failing] + [r.test for r in passing]
+    # When the module does not even import, no test ran: a candidate must import and
+    # then pass every test the files define.
+    import_broken = any(r.test == "<import>" for r in failing)
     validated: list[tuple[Mutant, str]] = []
     budget_end = t0 + cfg["budget"]
     tried = 0
@@ -346,12 +349,16 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
             except (SyntaxError, ValueError):
                 continue
             ok_chunk.append((m, s))
-        reports = sb.run_many([s for _, s in ok_chunk], tests=order, stop_on_fail=True,
-                              timeout=per_test)
+        reports = sb.run_many([s for _, s in ok_chunk], tests=None if import_broken else order,
+                              stop_on_fail=True, timeout=per_test)
         tried += len(ok_chunk)
         for (m, s), rep in zip(ok_chunk, reports, strict=True):
             got = {r.test: r.passed for r in rep.results}
-            if all(got.get(t) for t in order):
+            if import_broken:
+                ok = bool(got) and all(got.values())
+            else:
+                ok = all(got.get(t) for t in order)
+            if ok:
                 validated.append((m, s))
         if progress:
             progress(f"tried {tried} candidates, {len(validated)} validated")
@@ -441,6 +448,8 @@ def _make_fix(source: str, m: Mutant, fixed: str, failing: list[TestResult],
     short_tests = ", ".join(x.split("::")[-1] for x in fixed_tests[:3])
     if len(fixed_tests) > 3:
         short_tests += f" and {len(fixed_tests) - 3} more"
+    if fixed_tests == ["<import>"]:
+        short_tests = "the module import and its tests"
     title = f"Fix: {m.detail} on line {m.line} (makes {short_tests} pass)"
     parts = [f"What failed: {_describe_failure(first)}."]
     if len(failing) > 1:

@@ -163,3 +163,11 @@ def test_ochiai_ranks_the_line_only_failing_tests_run() -> None:
     s = ochiai(results)
     assert max(s, key=s.get) == 3
     assert s[3] == 1.0 and s[1] < s[2] < s[3]
+
+
+def test_module_that_fails_to_import_is_repaired(tmp_path: Path) -> None:
+    src = 'LIMIT = flot("inf")\n\n\ndef cap(x):\n    return min(x, LIMIT)\n'
+    tests = "from calc import cap\n\n\ndef test_cap():\n    assert cap(3) == 3\n"
+    _root, result = repair(tmp_path, src, tests)
+    assert result.problems[0].message.startswith("test <import> failed: NameError")
+    assert result.fixes and result.fixes[0].fixed_source.startswith('LIMIT = float("inf")')
