@@ -6,7 +6,8 @@ server's state, suggestions to :mod:`tact.server.pipeline`, item shapes to
 handlers from :func:`register_features` with one call each.
 
 Custom protocol (documented in README, "Custom methods"):
-``tact.accept`` / ``tact.reloadModel`` commands, ``tact/didShowCompletion`` and
+``tact.accept`` / ``tact.reloadModel`` / ``tact.trainModel`` / ``tact.modelReport``
+commands, ``tact/didShowCompletion`` and
 ``tact/didPartiallyAcceptCompletion`` notifications, the ``tact/status`` request, and
 the replay-only ``tact/replayClock`` notification.
 """
@@ -14,6 +15,7 @@ the replay-only ``tact/replayClock`` notification.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -30,7 +32,7 @@ from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from tact.server.cli.main import package_version
-from tact.server.lsp import items
+from tact.server.lsp import items, model_commands
 from tact.server.lsp.client_log import ClientLogHandler
 from tact.server.lsp.offsets import offset_at
 from tact.server.lsp.protocol import Edit, TactProtocol
@@ -51,6 +53,8 @@ REPLAY_CLOCK = "tact/replayClock"  # replay-only extension
 
 # How often (wall time) pending suggestions are checked against the reject timeout.
 EXPIRY_INTERVAL_S = 1.0
+# How often (wall time) the gate model directory is checked for a new model.
+MODEL_WATCH_INTERVAL_S = 2.0
 
 
 def make_provider(engine: str) -> Any:
@@ -91,6 +95,8 @@ class TactServer(LanguageServer):
         self.indexing = False
         self.indexed_files = 0
         self._expiry_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self.training = False  # a tact.trainModel run is in progress
         self.background: set[asyncio.Future[None]] = set()  # keeps running tasks alive
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
@@ -247,6 +253,37 @@ class TactServer(LanguageServer):
             if self.pipeline is not None and not self.pipeline.clock.simulated:
                 self.pipeline.expire()
 
+    async def watch_model(self) -> None:
+        """Hot reload: pick up a new gate model written into the model directory.
+
+        The stat and any reload run in a worker thread, off the event loop, so the
+        watch adds nothing to request latency."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(MODEL_WATCH_INTERVAL_S)
+            if self.pipeline is not None and not self.training:
+                try:
+                    await loop.run_in_executor(None, self.pipeline.check_model)
+                except Exception:
+                    log.exception("checking the gate model directory failed")
+
+    def notify_user(self, message: str) -> None:
+        """Show ``message`` as an error in the editor (window/showMessage); any thread."""
+        loop = self.client_log.loop
+        if loop is None:
+            return
+        params = types.ShowMessageParams(type=types.MessageType.Error, message=message)
+
+        def send() -> None:
+            with contextlib.suppress(Exception):
+                self.window_show_message(params)
+
+        if threading.current_thread() is threading.main_thread():
+            send()
+        else:
+            with contextlib.suppress(RuntimeError):  # loop closed during shutdown
+                loop.call_soon_threadsafe(send)
+
     # -- suggestions --------------------------------------------------------------------
 
     async def suggest(self, uri: str, position: types.Position, kind: str) -> Any:
@@ -313,7 +350,9 @@ def _register_lifecycle(server: TactServer) -> None:
         ls.client_log.loop = asyncio.get_running_loop() if _loop_running() else None
         logging.getLogger("tact").addHandler(ls.client_log)
         ls.update_settings(params.initialization_options)
-        ls.pipeline = Pipeline(ls.settings, make_provider(ls.settings.engine))
+        ls.pipeline = Pipeline(
+            ls.settings, make_provider(ls.settings.engine), notify=ls.notify_user
+        )
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: TactServer, params: types.InitializedParams) -> None:
@@ -322,6 +361,7 @@ def _register_lifecycle(server: TactServer) -> None:
         ls.start_indexing()
         if _loop_running():
             ls._expiry_task = asyncio.get_running_loop().create_task(ls.expire_periodically())
+            ls._watch_task = asyncio.get_running_loop().create_task(ls.watch_model())
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
@@ -336,8 +376,9 @@ def _register_lifecycle(server: TactServer) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: TactServer, params: Any) -> None:
         logging.getLogger("tact").removeHandler(ls.client_log)
-        if ls._expiry_task is not None:
-            ls._expiry_task.cancel()
+        for task in (ls._expiry_task, ls._watch_task):
+            if task is not None:
+                task.cancel()
         if ls.pipeline is not None:
             ls.pipeline.close()
 
@@ -444,6 +485,14 @@ def _register_telemetry(server: TactServer) -> None:
         if ls.pipeline is None:
             return None
         return ls.pipeline.reload_gate()
+
+    @server.command(model_commands.TRAIN_MODEL)
+    async def train_model(ls: TactServer, *args: Any) -> dict[str, Any]:
+        return await model_commands.train_model(ls)
+
+    @server.command(model_commands.MODEL_REPORT)
+    async def model_report(ls: TactServer, *args: Any) -> dict[str, Any]:
+        return await model_commands.model_report(ls)
 
     @server.feature(REPLAY_CLOCK)
     def replay_clock(ls: TactServer, params: Any) -> None:

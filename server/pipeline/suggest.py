@@ -15,10 +15,13 @@ import datetime as dt
 import logging
 import random
 import re
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tact.models.engine.provider import CompletionProvider
@@ -27,7 +30,7 @@ from tact.server.pipeline import features as feats
 from tact.server.pipeline.clock import Clock
 from tact.server.pipeline.context import Context, build_context
 from tact.server.pipeline.filters import run_filters
-from tact.server.pipeline.gate import Gate, PassThroughGate, load_gate
+from tact.server.pipeline.gate import Gate, PassThroughGate, load_gate, model_path_for
 from tact.server.pipeline.generate import EngineWorker
 from tact.server.pipeline.outcomes import OutcomeTracker, Pending, Resolution
 from tact.server.pipeline.record import (
@@ -40,6 +43,20 @@ from tact.server.settings import Settings
 from tact.telemetry.records import Outcome, Stage
 
 log = logging.getLogger("tact.pipeline")
+
+
+def _card_stamp(path: str | None) -> tuple[int, int] | None:
+    """(mtime_ns, size) of a model directory's card.json (written last by training)."""
+    from tact.models.gate import default_model_dir
+
+    card = Path(path if path is not None else default_model_dir()) / "card.json"
+    try:
+        st = card.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
 _WORD_TAIL = re.compile(r"[A-Za-z_0-9]*$")
 
 
@@ -54,7 +71,11 @@ class Suggestion:
 
 class Pipeline:
     def __init__(
-        self, settings: Settings, provider: CompletionProvider, clock: Clock | None = None
+        self,
+        settings: Settings,
+        provider: CompletionProvider,
+        clock: Clock | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or Clock()
@@ -62,7 +83,11 @@ class Pipeline:
         self.session = uuid.uuid4().hex
         self.source = "tact"
         self.worker = EngineWorker(provider)
+        self.notify = notify  # shows the user a message (window/showMessage)
         self.gate: Gate = PassThroughGate()
+        self._gate_lock = threading.Lock()
+        self._last_gate_error: str | None = None
+        self._watched: tuple[str | None, tuple[int, int] | None] | None = None
         self.reload_gate()
         self.tracker = OutcomeTracker(settings.completion.reject_timeout_ms / 1000.0)
         self.recorder: Any = NullRecorder()
@@ -89,16 +114,63 @@ class Pipeline:
             log.info("telemetry store is now %s", new.telemetry.url)
             self.open_telemetry(new.telemetry.url)
         if new.gate != old.gate:
-            self.reload_gate()
+            self.reload_gate(force=False)
 
-    def reload_gate(self) -> str | None:
-        """Load the gate model again now (``tact.reloadModel``); on failure the gate in
-        use stays and the error is logged. Returns the model version in use."""
+    def reload_gate(self, path: str | None = None, force: bool = True) -> str | None:
+        """Load the gate model (again) now: at start, on ``tact.reloadModel``, when the
+        model directory changes on disk, after ``tact.trainModel`` (``path``).
+
+        ``force`` False (a settings change) reuses the loaded model when its directory
+        is unchanged. A model that fails to load is reported once (log and a message
+        to the user) and the previous model stays in use with the current settings,
+        or, if there is none, the pass-through gate: suggestions keep flowing.
+        Returns the model version in use.
+        """
+        with self._gate_lock:
+            settings = self.settings.gate
+            target = path if path is not None else model_path_for(settings)
+            stamp = _card_stamp(target)
+            try:
+                self.gate = load_gate(settings, target, None if force else self.gate)
+                self._last_gate_error = None
+            except Exception as exc:
+                self._gate_failed(exc)
+            self._watched = (target, stamp)
+            return self.gate.model_version
+
+    def _gate_failed(self, exc: Exception) -> None:
+        previous = self.gate
         try:
-            self.gate = load_gate(self.settings.gate)
-        except Exception as exc:
-            log.error("gate model not reloaded, keeping %s: %s", self.gate.model_version, exc)
-        return self.gate.model_version
+            if getattr(previous, "model", None) is not None:
+                fallback = load_gate(self.settings.gate, previous.source_path, previous)
+            else:
+                fallback = PassThroughGate()
+        except Exception:
+            fallback = PassThroughGate()
+        self.gate = fallback
+        kept = (
+            f"keeping model {fallback.model_version}"
+            if fallback.model_version
+            else "showing every suggestion (no gate model)"
+        )
+        why = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        message = f"tact: gate model refused: {why}; {kept}"
+        log.error("%s", message)
+        if message != self._last_gate_error and self.notify is not None:
+            self.notify(message)
+        self._last_gate_error = message
+
+    def check_model(self) -> bool:
+        """The file watch: reload when the model directory's card.json changed (or a
+        newer trained model appeared). Cheap (a stat or two); meant for a background
+        thread, never the request path. True if a reload was attempted."""
+        target = model_path_for(self.settings.gate)
+        watched = (target, _card_stamp(target))
+        if watched == self._watched:
+            return False
+        log.info("gate model at %s changed; reloading", target or "the packaged default")
+        self.reload_gate(target)
+        return True
 
     def use_replay_clock(self, when: float, seed: int | None) -> None:
         """Switch to (or advance) simulated time; ``seed`` makes gate draws repeatable."""
@@ -123,8 +195,9 @@ class Pipeline:
         prefix, suffix = text[: ctx.offset], text[ctx.offset :]
         features = feats.stage1(prefix, suffix, language, self.state, now)
 
+        gate = self.gate  # one model for the whole request, even if a reload swaps it
         g0 = time.perf_counter()
-        verdict1 = self.gate.stage1(features, self.rng)
+        verdict1 = gate.stage1(features, self.rng)
         gate_ms = (time.perf_counter() - g0) * 1000.0
         draft = DecisionDraft(
             id=uuid.uuid4().hex,
@@ -133,7 +206,7 @@ class Pipeline:
             language=language,
             kind=kind,
             engine=self.worker.provider.name,
-            model_version=self.gate.model_version,
+            model_version=gate.model_version,
             source=self.source,
             document_text=text,
             offset=ctx.offset,
@@ -160,7 +233,7 @@ class Pipeline:
             features, prefix, suffix, language, suggestion, candidate.score, candidate.num_tokens
         )
         g1 = time.perf_counter()
-        verdict2 = self.gate.stage2(draft.features, self.rng, verdict1)
+        verdict2 = gate.stage2(draft.features, self.rng, verdict1)
         draft.gate_ms += (time.perf_counter() - g1) * 1000.0
         stage = Stage.SHOWN if verdict2.show else Stage.HIDDEN
         self._decide(draft, stage, started, suggestion, verdict2, generation_ms)
@@ -242,7 +315,10 @@ class Pipeline:
         """Write resolved outcomes to telemetry and to the programmer's state."""
         for r in resolutions:
             self.recorder.set_outcome(
-                r.id, r.outcome, accepted_chars=r.accepted_chars, time=r.time,
+                r.id,
+                r.outcome,
+                accepted_chars=r.accepted_chars,
+                time=r.time,
                 override=r.overrides,
             )
             if not r.overrides or r.outcome is not Outcome.REJECTED:

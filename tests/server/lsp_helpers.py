@@ -48,6 +48,7 @@ async def tact_server(
     files: dict[str, str] | None = None,
     db_name: str = "telemetry.db",
     capabilities: types.ClientCapabilities | None = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[LanguageClient, str]]:
     """A started and initialized server; yields (client, telemetry URL)."""
     workspace.mkdir(parents=True, exist_ok=True)
@@ -57,8 +58,13 @@ async def tact_server(
     url = f"sqlite:///{workspace.parent / db_name}"
     options = dict(settings or {})
     options["telemetry"] = {**options.get("telemetry", {}), "url": url}
+    # Most tests are about the LSP plumbing, not the gate: it shows everything unless a
+    # test turns it on (``settings={"gate": {"enabled": True, ...}}``).
+    options["gate"] = {"enabled": False, **options.get("gate", {})}
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "tact", "serve"], server_env=server_env()
+        server_command=[sys.executable, "-m", "tact", "serve"],
+        # A private data dir: trained models of the machine's user stay out of tests.
+        server_env={**server_env(), "XDG_DATA_HOME": str(workspace.parent / "data"), **(env or {})},
     )
     client = await config.start()
     assert isinstance(client, LanguageClient)
