@@ -11,7 +11,12 @@ own per-decision ``latency_ms`` back from telemetry.
 
 Targets: p50 <= 10 ms, p99 <= 40 ms (2-core machine).
 
+``--gate on`` (default) runs the learned gate (stage 1 may skip generation, stage 2
+may hide); ``--gate off`` shows everything (P(accept) is still computed and logged).
+Comparing the two gives the gate's end-to-end cost (and what stage-1 skips save).
+
 Run: .venv/bin/python benchmarks/bench_latency.py [--requests N] [--seed N]
+     [--gate on|off] [--model DIR]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from lsprotocol import types
@@ -86,7 +92,7 @@ def replace(
     )
 
 
-async def bench(requests: int, seed: int) -> None:
+async def bench(requests: int, seed: int, gate: bool = True, model: str | None = None) -> None:
     path, text = real_file()
     lines = text.split("\n")
     with tempfile.TemporaryDirectory(prefix="tact-bench-") as tmp:
@@ -96,7 +102,11 @@ async def bench(requests: int, seed: int) -> None:
         client = ReplayClient()
         await client.launch(["--telemetry", url])
         try:
-            await client.initialize_workspace(workspace, {})
+            gate_settings: dict[str, object] = {"enabled": gate}
+            if model is not None:
+                gate_settings["modelPath"] = model
+            await client.initialize_workspace(workspace, {"gate": gate_settings})
+            status = await client.status(flush=False)
             uri = (workspace / "big.py").as_uri()
             opened = time.perf_counter()
             client.open(uri, "python", text)
@@ -128,6 +138,8 @@ async def bench(requests: int, seed: int) -> None:
             decisions = list(store.iter_decisions())
     server_ms = [d.latency_ms for d in decisions if d.latency_ms is not None]
     generation = [d.generation_ms for d in decisions if d.generation_ms is not None]
+    gate_ms = [d.gate_ms for d in decisions if d.gate_ms is not None]
+    stages = Counter(d.stage.value for d in decisions)
 
     def fmt(values: list[float]) -> str:
         if not values:
@@ -135,6 +147,9 @@ async def bench(requests: int, seed: int) -> None:
         p50, p95, p99 = (percentile(values, q) or 0.0 for q in (50, 95, 99))
         return f"p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  p99 {p99:6.2f} ms  (n={len(values)})"
 
+    version = status.get("modelVersion") if isinstance(status, dict) else None
+    print(f"gate {'on' if gate else 'off'}, model {version}; decisions: " + ", ".join(
+        f"{k} {stages[k]}" for k in ("shown", "hidden", "skipped")))
     print(f"file: {path}, first {LINES} lines, {len(text):,} chars; open+ack {open_ms:.1f} ms")
     print("inline completion round trip over stdio (client-side, request -> parsed reply):")
     print(f"  all requests          {fmt(all_ms)}  mean {statistics.fmean(all_ms):.2f} ms")
@@ -142,6 +157,7 @@ async def bench(requests: int, seed: int) -> None:
     print("server-side, from telemetry (decisions only):")
     print(f"  latency_ms            {fmt(server_ms)}")
     print(f"  engine generation_ms  {fmt(generation)}")
+    print(f"  gate_ms (both stages) {fmt(gate_ms)}")
     p50, p99 = percentile(all_ms, 50) or 0.0, percentile(all_ms, 99) or 0.0
     verdict = "met" if p50 <= 10 and p99 <= 40 else "MISSED"
     print(f"targets p50 <= 10 ms and p99 <= 40 ms (all requests): {verdict}")
@@ -151,8 +167,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gate", choices=("on", "off"), default="on")
+    parser.add_argument("--model", metavar="DIR", help="gate model directory (default: shipped)")
     args = parser.parse_args()
-    asyncio.run(bench(args.requests, args.seed))
+    asyncio.run(bench(args.requests, args.seed, args.gate == "on", args.model))
     return 0
 
 

@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--gate", choices=("on", "off"), default="on", help="off: every suggestion is shown"
     )
     p.add_argument(
+        "--model",
+        type=Path,
+        metavar="DIR",
+        help="gate model directory (default: the newest trained model, else the shipped one)",
+    )
+    p.add_argument(
         "--json", action="store_true", help="print the summary as JSON instead of a table"
     )
     p.set_defaults(func=run)
@@ -63,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         pass
     except Exception as exc:
         raise CliError(f"--telemetry: {exc}") from None
+    if args.model is not None and not (args.model / "card.json").is_file():
+        raise CliError(f"--model: no tact model directory at {args.model} (no card.json)")
     files = collect(list(args.paths), args.limit_files)
     if not files:
         raise CliError(
@@ -73,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_decisions=args.max_decisions,
         gate=args.gate == "on",
+        model_path=str(args.model.resolve()) if args.model is not None else None,
     )
     total_chars = sum(len(f.text) for f in files)
     console = Console(stderr=True)

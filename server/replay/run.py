@@ -48,6 +48,7 @@ class ReplayOptions:
     seed: int = 0
     max_decisions: int | None = None
     gate: bool = True
+    model_path: str | None = None  # the gate model directory (None: the server's default)
     min_partial_chars: int = 4
 
 
@@ -88,7 +89,10 @@ async def replay(
         client = ReplayClient()
         await client.launch(["--telemetry", options.telemetry_url])
         try:
-            await client.initialize_workspace(workspace, {"gate": {"enabled": options.gate}})
+            gate: dict[str, object] = {"enabled": options.gate}
+            if options.model_path is not None:
+                gate["modelPath"] = options.model_path
+            await client.initialize_workspace(workspace, {"gate": gate})
             now = START_TIME
             client.clock(now, seed=options.seed)
             for source in files:
