@@ -88,6 +88,9 @@ class Pipeline:
         self._gate_lock = threading.Lock()
         self._last_gate_error: str | None = None
         self._watched: tuple[str | None, tuple[int, int] | None] | None = None
+        # A model loaded by path (tact.trainModel) wins over the settings' model until
+        # gate.modelPath changes.
+        self.model_override: str | None = None
         self.reload_gate()
         self.tracker = OutcomeTracker(settings.completion.reject_timeout_ms / 1000.0)
         self.recorder: Any = NullRecorder()
@@ -113,6 +116,8 @@ class Pipeline:
         if new.telemetry != old.telemetry:
             log.info("telemetry store is now %s", new.telemetry.url)
             self.open_telemetry(new.telemetry.url)
+        if new.gate.model_path != old.gate.model_path:
+            self.model_override = None
         if new.gate != old.gate:
             self.reload_gate(force=False)
 
@@ -128,7 +133,9 @@ class Pipeline:
         """
         with self._gate_lock:
             settings = self.settings.gate
-            target = path if path is not None else model_path_for(settings)
+            if path is not None:
+                self.model_override = path
+            target = self.model_target()
             stamp = _card_stamp(target)
             try:
                 self.gate = load_gate(settings, target, None if force else self.gate)
@@ -160,16 +167,22 @@ class Pipeline:
             self.notify(message)
         self._last_gate_error = message
 
+    def model_target(self) -> str | None:
+        """The model directory the gate should use now (None: the packaged default)."""
+        if self.model_override is not None:
+            return self.model_override
+        return model_path_for(self.settings.gate)
+
     def check_model(self) -> bool:
         """The file watch: reload when the model directory's card.json changed (or a
         newer trained model appeared). Cheap (a stat or two); meant for a background
         thread, never the request path. True if a reload was attempted."""
-        target = model_path_for(self.settings.gate)
+        target = self.model_target()
         watched = (target, _card_stamp(target))
         if watched == self._watched:
             return False
         log.info("gate model at %s changed; reloading", target or "the packaged default")
-        self.reload_gate(target)
+        self.reload_gate()
         return True
 
     def use_replay_clock(self, when: float, seed: int | None) -> None:
