@@ -182,10 +182,10 @@ def _same_ast(a: str, b: str) -> bool:
         return False
 
 
-def bench_breaks(limit: int, in_file: bool = False) -> None:
+def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
     from tact.server.fixes.syntax import syntax_fixes
 
-    cases = make_breaks(limit, in_file=in_file)
+    cases = make_breaks(limit, seed=seed, in_file=in_file)
     shown = right = 0
     times = []
     by_kind: dict[str, list[int]] = {}
@@ -403,13 +403,15 @@ def main() -> None:
                     choices=["all", "humanevalfix", "cpython", "breaks"])
     ap.add_argument("--limit", type=int, default=10**6)
     ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seed of the breaks (develop on another seed than the one reported)")
     ap.add_argument("--precision", default="standard", choices=["lenient", "standard", "strict"])
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.part in ("all", "breaks"):
-        bench_breaks(min(args.limit, args.breaks))
-        bench_breaks(min(args.limit, args.breaks), in_file=True)
+        bench_breaks(min(args.limit, args.breaks), seed=args.seed)
+        bench_breaks(min(args.limit, args.breaks), in_file=True, seed=args.seed)
     if args.part in ("all", "cpython"):
         bench_cpython(args.limit)
     if args.part in ("all", "humanevalfix"):

@@ -15,6 +15,7 @@ first keeps each check cheap in large files.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import warnings
@@ -39,6 +40,7 @@ CLOSER = {"(": ")", "[": "]", "{": "}"}
 DIST_PENALTY = 0.15  # per token between the edit and the reported error
 NAMES = 16  # identifiers tried for insertion/replacement near the error
 ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
+NAME_WEIGHT = 0.5  # weight of the file's own evidence for an inserted name (per nat-like unit)
 CHANNEL = {"delete": 1.5, "replace": 2.0, "indent": 1.0, "name": 1.0}
 
 
@@ -239,6 +241,13 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         return []
     e = next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)
     lo, hi = max(0, e - 10), min(len(toks), e + 3)
+    # the compiler's range may cover a whole expression ("Perhaps you forgot a comma?"):
+    # the break is anywhere inside it
+    lines = text.split("\n")
+    end_off = sum(len(x) + 1 for x in lines[: err.end_line]) + err.end_col
+    e_end = next((k for k in range(e, len(toks)) if toks[k].start >= end_off), len(toks))
+    hi = min(len(toks), max(hi, min(e_end + 2, e + 30)))
+    levels = sorted({len(x) - len(x.lstrip(" \t")) for x in lines if x.strip()} | {0})
     msg = err.message
     closers_only_until = None
     m = re.search(r"'([(\[{])' was never closed", msg)
@@ -256,6 +265,7 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         t = toks[k]
         if t.kind == "name" and t.text not in names:
             names.append(t.text)
+    pick = _NamePicker(toks, names, err.line)
     # insertions
     for i in range(lo, (closers_only_until or hi) + 1):
         offsets = set()
@@ -263,6 +273,12 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
             offsets.add(toks[i - 1].end)
         if i < len(toks):
             offsets.add(toks[i].start)
+            ls = text.rfind("\n", 0, toks[i].start) + 1
+            if not text[ls : toks[i].start].strip():
+                # a missing first word (``return``, ``def``...) left its space behind:
+                # insert at an indentation level the file uses
+                cur = toks[i].start - ls
+                offsets.update(ls + w for w in levels if w < cur)
         elif i == len(toks):
             offsets.add(len(text.rstrip()))
         far = i > hi
@@ -272,9 +288,10 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
                 new = _pad(text, text[:off], text[off:], tok)
                 out.append(_Cand(off, off, new, f"insert {tok!r}", i))
             if not far and abs(i - e) <= 3:
-                for name in names[:NAMES]:
+                for name, ns in pick.best(i - 1, i):
                     new = _pad(text, text[:off], text[off:], name)
-                    out.append(_Cand(off, off, new, "insert name", i, bonus=-CHANNEL["name"]))
+                    out.append(_Cand(off, off, new, "insert name", i,
+                                     bonus=-CHANNEL["name"] + NAME_WEIGHT * ns))
     # deletions and replacements
     for i in range(lo, closers_only_until or hi):
         t = toks[i]
@@ -286,12 +303,16 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         out.append(_Cand(t.start, end, "", f"delete {t.text!r}", i))
         repl = CONFUSIONS.get(t.text, [])
         near_e = abs(i - e) <= 3
-        for r in INSERT_TOKENS + (names[:NAMES] if near_e else []):
+        named = pick.best(i - 1, i + 1) if near_e else []
+        for r, ns in [(x, None) for x in INSERT_TOKENS] + named:
             if r == t.text:
                 continue
             new = _pad(text, text[: t.start], text[t.end :], r)
+            bonus = 0.5 if r in repl else -0.3
+            if ns is not None:
+                bonus += NAME_WEIGHT * ns
             out.append(_Cand(t.start, t.end, new, f"replace {t.text!r} with {r!r}", i,
-                             bonus=0.5 if r in repl else -0.3))
+                             bonus=bonus))
     # unterminated strings: close the quote at line end or before a closing bracket
     if "unterminated" in msg or "EOL" in msg:
         s = next((t for t in toks if t.start <= err.offset < t.end and t.kind == "string"), None)
@@ -312,6 +333,51 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
     elif toks[e].line == err.line:
         out.extend(c for c in _indent_candidates(text, err.line))
     return out
+
+
+class _NamePicker:
+    """Which of the file's identifiers to try between two tokens.
+
+    The document is the best evidence for a missing name: names that follow the left
+    token and precede the right one elsewhere in the file (``self.`` -> attributes the
+    file uses after ``self.``; ``(`` ``,`` -> the usual first argument) come first,
+    then frequent and nearby names. Lines with the error are left out of the counts.
+    """
+
+    def __init__(self, toks: list[Token], names: list[str], err_line: int) -> None:
+        self.toks = toks
+        self.names = names
+        self.rank = {n: k for k, n in enumerate(names)}
+        self.after: dict[str, dict[str, int]] = {}
+        self.before: dict[str, dict[str, int]] = {}
+        self.freq: dict[str, int] = {}
+        for a, b in itertools.pairwise(toks):
+            if a.line == err_line or b.line == err_line:
+                continue
+            if b.kind == "name":
+                d = self.after.setdefault(a.text, {})
+                d[b.text] = d.get(b.text, 0) + 1
+            if a.kind == "name":
+                d = self.before.setdefault(b.text, {})
+                d[a.text] = d.get(a.text, 0) + 1
+        for t in toks:
+            if t.kind == "name" and t.line != err_line:
+                self.freq[t.text] = self.freq.get(t.text, 0) + 1
+
+    def best(self, left: int, right: int, n: int = NAMES) -> list[tuple[str, float]]:
+        lt = self.toks[left].text if left >= 0 else "NEWLINE"
+        rt = self.toks[right].text if 0 <= right < len(self.toks) else "NEWLINE"
+        after = self.after.get(lt, {})
+        before = self.before.get(rt, {})
+
+        def score(name: str) -> float:
+            return (2.0 * math.log1p(after.get(name, 0)) + 2.0 * math.log1p(before.get(name, 0))
+                    + 0.5 * math.log1p(self.freq.get(name, 0))
+                    - 0.3 * math.log1p(self.rank[name]))
+
+        scored = sorted(((x, score(x)) for x in self.names), key=lambda g: -g[1])[:n]
+        mean = sum(g[1] for g in scored) / max(1, len(scored))
+        return [(x, v - mean) for x, v in scored]
 
 
 def _hint_bonus(msg: str, cand: _Cand, at_line_end: bool = False, err_offset: int = -1) -> float:
@@ -378,7 +444,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     cs, ce, prefix = _chunk_bounds(text, err.line)
     chunk_before = compile_error(prefix + text[cs:ce])
     lines = text.split("\n")
-    lo_line, hi_line = max(0, err.line - 2), err.end_line + 3
+    lo_line, hi_line = max(0, err.line), err.end_line + 1
     context = "\n".join(lines[:lo_line] + lines[hi_line:])
     model = LocalModel(context, default_prior())
     vocab = len({t.text for t in toks}) + 20
