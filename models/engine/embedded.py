@@ -31,11 +31,12 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from tact.models import syntax
+from tact.models.engine import recent
 from tact.models.engine.documents import Document, flat_with_padding, segment_text
 from tact.models.engine.ngram import BOS, NgramCounts, Table, probability
 from tact.models.engine.provider import Candidate, CompletionRequest
@@ -300,7 +301,9 @@ class EmbeddedProvider:
                 return []
             local = self._local.get(document_key(request.uri))
             search = _Search(self, model, local, ctx, request.max_lines, closing)
-            return search.run(max_candidates)
+            found = search.run(max_candidates)
+        recent.remember(found)
+        return found
 
 
 def _walk(paths: Iterable[Path]) -> Iterable[Path]:
@@ -440,13 +443,46 @@ class _Search:
             (p, t) for p, t in self._distribution(history, self.ctx.partial) if _fits(stack, t)
         ]
         results: list[Candidate] = []
-        for p, tok in first[:max_candidates]:
+        signals: dict[str, float] | None = None
+        for i, (p, tok) in enumerate(first[:max_candidates]):
             if p < self.s.min_first_prob:
                 break
             cand = self._extend(history, tok, p)
             if cand is not None:
+                if signals is None:
+                    signals = self._context_signals(history)
+                nxt = first[i + 1][0] if i + 1 < len(first) else 0.0
+                details = dict(signals)
+                details["first_token_prob"] = p
+                details["runner_up_prob"] = nxt
+                details["first_margin"] = p - nxt
+                details["min_token_logprob"] = cand.details["min_token_logprob"]  # type: ignore[index]
+                cand = replace(cand, details=details)
                 results.append(cand)
         return results
+
+    def _context_signals(self, history: list[str]) -> dict[str, float]:
+        """How much evidence the model has at the cursor (for the gate): the n-gram
+        order reached and the count of that context, globally and in the document,
+        and the document model's share of the mixture. Two dict look-ups per order."""
+        n = self.order - 1
+        context = history[-n:] if n else []
+        gchain = self.model.chain(context)
+        lchain = self.local.chain(context) if self.local is not None else []
+        lam = 0.0
+        if lchain and len(lchain) > 1:
+            evidence = lchain[-1].total
+            lam = evidence / (evidence + self.s.local_strength) * min(
+                1.0, len(lchain) / max(len(gchain), 1)
+            )
+        return {
+            "global_order": float(max(len(gchain) - 1, 0)),
+            "local_order": float(max(len(lchain) - 1, 0)),
+            "global_context_count": float(gchain[-1].total) if gchain else 0.0,
+            "local_context_count": float(lchain[-1].total) if lchain else 0.0,
+            "local_share": lam,
+            "partial_chars": float(len(self.ctx.partial.strip())),
+        }
 
     def _extend(self, history: list[str], tok: str, p: float) -> Candidate | None:
         s = self.s
@@ -536,6 +572,7 @@ class _Search:
             logprob=logprob,
             num_tokens=len(out),
             provider="embedded",
+            details={"min_token_logprob": min(logps)},
         )
 
     def _beam(self, hist: list[str], stack: list[str], width: int, limit: int) -> list[str]:

@@ -6,6 +6,7 @@ sit beside it later. The server talks to providers only through this interface.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -32,6 +33,11 @@ class Candidate:
     ``logprob`` is the total log-probability of the continuation under the provider's
     model, ``score`` its mean per token (comparable across lengths; recorded as a
     gate feature), ``num_tokens`` how many tokens it spans.
+
+    ``details`` (optional, None when the provider has none) carries the provider's
+    own confidence signals as named floats, for the acceptance gate: the embedded
+    engine fills the keys in :data:`DETAIL_KEYS`. A provider may leave any key out;
+    the gate's features treat a missing key as unknown.
     """
 
     text: str
@@ -39,6 +45,22 @@ class Candidate:
     logprob: float
     num_tokens: int
     provider: str
+    details: Mapping[str, float] | None = None
+
+
+# Keys of ``Candidate.details`` the embedded engine fills (and the gate reads):
+DETAIL_KEYS = (
+    "min_token_logprob",  # the least probable token's log-probability
+    "first_token_prob",  # probability of the first token
+    "first_margin",  # first token's probability minus the runner-up's
+    "runner_up_prob",  # the runner-up first token's probability (0: none)
+    "global_order",  # n-gram order found for the first token's context (workspace model)
+    "local_order",  # the same in the document's own model (0: none)
+    "global_context_count",  # how often that deepest context was seen (workspace)
+    "local_context_count",  # the same in the document
+    "local_share",  # weight of the document model in the mixture (0..1)
+    "partial_chars",  # characters of the word already typed at the cursor
+)
 
 
 @runtime_checkable

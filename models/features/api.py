@@ -6,8 +6,11 @@ call the very same functions, so training and serving cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from tact.models.engine import recent
+from tact.models.engine.provider import Candidate
 from tact.models.features.context import context_features
 from tact.models.features.state import ProgrammerState
 from tact.models.features.suggestion import suggestion_features
@@ -37,11 +40,24 @@ def stage2_features(
     score: float | None,
     num_tokens: int | None,
     engine: str = "tact",
+    candidate: Candidate | None = None,
+    details: Mapping[str, float] | None = None,
 ) -> dict[str, float | str]:
-    """``stage1`` plus the suggestion's features (a new dict; ``stage1`` is untouched)."""
+    """``stage1`` plus the suggestion's features (a new dict; ``stage1`` is untouched).
+
+    The engine's confidence signals come from ``details``, else ``candidate.details``,
+    else (tact's own engine only) the details the embedded engine remembered for the
+    candidate with this ``score`` and ``num_tokens`` (see
+    :mod:`tact.models.engine.recent`), so callers that pass only text/score/num_tokens
+    still get them.
+    """
+    if details is None and candidate is not None:
+        details = candidate.details
+    if details is None and engine == "tact":
+        details = recent.lookup(score, num_tokens)
     features = dict(stage1)
     features.update(
-        suggestion_features(prefix, suffix, language, text, score, num_tokens, engine)
+        suggestion_features(prefix, suffix, language, text, score, num_tokens, engine, details)
     )
     return features
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tact.models.features import window as win
+from tact.models.features.repetition import context_repetition
 from tact.models.features.text import (
     bracket_balance,
     char_class,
@@ -124,7 +125,7 @@ def context_features(
     elif node == "comment":
         in_comment = 1
 
-    return {
+    features: dict[str, float | str] = {
         "ctx_language": language,
         "ctx_col": float(len(line_before)),
         "ctx_col_text": float(len(line_before) - indent),
@@ -155,4 +156,6 @@ def context_features(
         "ctx_window_error": window_error,
         "ctx_prefix_chars": float(len(prefix)),
     }
+    features.update(context_repetition(prefix))
+    return features
 

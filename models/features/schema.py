@@ -23,7 +23,7 @@ from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
 from tact.models.features.window import NODE_CATEGORIES
 
 FEATURE_SCHEMA_NAME = "tact-gate-features"
-FEATURE_SCHEMA_VERSION = "3"
+FEATURE_SCHEMA_VERSION = "4"
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
 OPEN_BRACKETS = ("none", "paren", "square", "curly")
@@ -89,6 +89,14 @@ CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
     _n("ctx_in_comment", "context"),
     _n("ctx_window_error", "context"),
     _n("ctx_prefix_chars", "context", "log1p"),
+    # v4: repetition of the text before the cursor (see features.repetition)
+    _n("ctx_rep_tail8", "context", "log1p"),
+    _n("ctx_rep_tail16", "context", "log1p"),
+    _n("ctx_rep_tail32", "context", "log1p"),
+    _n("ctx_rep_tail_len", "context"),
+    _n("ctx_rep_next_agree", "context"),
+    _n("ctx_rep_line", "context", "log1p"),
+    _n("ctx_partial_word", "context", "log1p"),
 )
 
 STATE_SPECS: tuple[FeatureSpec, ...] = (
@@ -143,6 +151,25 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
     _n("sug_filler", "suggestion"),
     _n("sug_ends_line", "suggestion"),
     _n("sug_only_ws", "suggestion"),
+    # v4: the suggestion continues the document as it did before; engine signals
+    _n("sug_copy_chars", "suggestion", "log1p"),
+    _n("sug_copy_frac", "suggestion"),
+    _n("sug_line_in_doc", "suggestion", "log1p"),
+    _n("sug_follow_ratio8", "suggestion"),
+    _n("sug_follow_count8", "suggestion", "log1p"),
+    _n("sug_follow_ratio24", "suggestion"),
+    _n("sug_follow_count24", "suggestion", "log1p"),
+    _n("eng_has_details", "suggestion"),
+    _n("eng_min_token_logprob", "suggestion", "slog"),
+    _n("eng_first_token_prob", "suggestion"),
+    _n("eng_first_margin", "suggestion"),
+    _n("eng_runner_up_prob", "suggestion"),
+    _n("eng_global_order", "suggestion"),
+    _n("eng_local_order", "suggestion"),
+    _n("eng_global_context_count", "suggestion", "log1p"),
+    _n("eng_local_context_count", "suggestion", "log1p"),
+    _n("eng_local_share", "suggestion"),
+    _n("eng_partial_chars", "suggestion", "log1p"),
 )
 
 

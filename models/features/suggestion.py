@@ -7,8 +7,10 @@ Works on the bounded window only (see :mod:`.window`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from tact.models.features import window as win
+from tact.models.features.repetition import engine_detail_features, suggestion_repetition
 from tact.models.features.text import bracket_balance, char_class, identifiers, line_kind
 
 # Placeholder-ish text that programmers rarely want inserted as is.
@@ -23,6 +25,7 @@ def suggestion_features(
     score: float | None,
     num_tokens: int | None,
     engine: str = "tact",
+    details: Mapping[str, float] | None = None,
 ) -> dict[str, float | str]:
     """Features of suggestion ``text`` proposed at the cursor between prefix and suffix.
 
@@ -31,6 +34,8 @@ def suggestion_features(
     ``engine`` names whose scores these are: scores of different engines live on
     different scales ("tact": tact's own engine, what the server records; "copilot":
     imported CUPS telemetry), so a model trained on both can tell them apart.
+    ``details`` are the engine's own confidence signals (``Candidate.details``; None
+    when unknown).
     """
     cw, base = win.analyze(prefix, suffix, language)
     before, after = cw.before, cw.after
@@ -78,7 +83,7 @@ def suggestion_features(
         num_tokens = max(1, len(idents) + sum(1 for ch in text if not ch.isalnum()
                                                and not ch.isspace() and ch != "_"))
     has_score = score is not None and math.isfinite(score)
-    return {
+    out: dict[str, float | str] = {
         "sug_engine": engine,
         "sug_chars": float(len(text)),
         "sug_chars_stripped": float(len(stripped)),
@@ -111,3 +116,6 @@ def suggestion_features(
         "sug_ends_line": float(not rest_of_line and "\n" not in text.rstrip("\n")),
         "sug_only_ws": float(not stripped),
     }
+    out.update(suggestion_repetition(prefix, text))
+    out.update(engine_detail_features(details))
+    return out

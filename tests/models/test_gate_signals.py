@@ -1,0 +1,108 @@
+"""Engine confidence signals (Candidate.details) and repetition features, end to end:
+a real engine's candidates -> the gate's feature dicts -> schema vectors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from tact.models.engine import CompletionRequest, EmbeddedProvider, recent
+from tact.models.engine.provider import DETAIL_KEYS, Candidate
+from tact.models.features import SCHEMA, stage1_features, stage2_features
+from tact.models.features.repetition import context_repetition, suggestion_repetition
+
+CODE = '''import logging
+
+log = logging.getLogger(__name__)
+
+
+def load(path):
+    log.debug("loading %s", path)
+    with open(path) as f:
+        return f.read()
+
+
+def save(path, text):
+    log.debug("saving %s", path)
+    with open(path, "w") as f:
+        f.write(text)
+'''
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> EmbeddedProvider:
+    p = tmp_path / "io_utils.py"
+    p.write_text(CODE)
+    e = EmbeddedProvider()
+    assert e.index_paths([p]) == 1
+    return e
+
+
+def _ask(engine: EmbeddedProvider, prefix: str) -> Candidate:
+    found = engine.complete(CompletionRequest("file:///w/new.py", "python", prefix, ""))
+    assert found, prefix
+    return found[0]
+
+
+def test_candidates_carry_consistent_details(engine: EmbeddedProvider) -> None:
+    cand = _ask(engine, "import logging\n\nlog = logging.")
+    d = cand.details
+    assert d is not None and set(DETAIL_KEYS) <= set(d)
+    assert 0.0 < d["first_token_prob"] <= 1.0
+    assert d["first_margin"] == pytest.approx(d["first_token_prob"] - d["runner_up_prob"])
+    # the least probable token is no more probable than the average one
+    assert d["min_token_logprob"] <= cand.score + 1e-12
+    assert d["global_order"] >= 1 and d["global_context_count"] >= 1
+    assert 0.0 <= d["local_share"] <= 1.0
+
+
+def test_candidate_without_details_still_constructs() -> None:
+    c = Candidate("x", -1.0, -1.0, 1, "other")
+    assert c.details is None
+
+
+def test_details_reach_stage2_features_by_score_or_by_candidate(engine) -> None:
+    recent.clear()
+    prefix = "import logging\n\nlog = logging."
+    cand = _ask(engine, prefix)
+    s1 = stage1_features(prefix, "", "python", None, 0.0)
+    # what the server passes today: text, score, num_tokens (found again by score)
+    f = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens)
+    assert f["eng_has_details"] == 1.0
+    assert f["eng_first_token_prob"] == pytest.approx(cand.details["first_token_prob"])
+    # passing the candidate gives the same; an unknown score gives none
+    g = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens,
+                        candidate=cand)
+    assert g == f
+    h = stage2_features(s1, prefix, "", "python", cand.text, cand.score - 0.123, 3)
+    assert h["eng_has_details"] == 0.0 and h["eng_first_token_prob"] == 0.0
+    # another engine's scores (CUPS) never pick up tact's remembered details
+    c = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens,
+                        engine="copilot")
+    assert c["eng_has_details"] == 0.0
+    for feats, stage in ((s1, 1), (f, 2)):
+        v = SCHEMA.vectorize(feats, stage)
+        assert v.shape == (SCHEMA.width(stage),) and all(math.isfinite(x) for x in v)
+
+
+def test_context_repetition_counts_only_the_past() -> None:
+    prefix = "total = compute(alpha)\nother = 1\ntotal = compute("
+    f = context_repetition(prefix)
+    assert f["ctx_rep_tail8"] == 1.0  # "compute(" once before the cursor's own
+    assert f["ctx_rep_next_agree"] == 1.0  # ... and followed by the same text
+    # the cursor line's text began an earlier line (after a line break) once
+    assert context_repetition("x\n" + prefix)["ctx_rep_line"] == 1.0
+    assert context_repetition("a\nb")["ctx_rep_tail8"] == 0.0
+    fresh = context_repetition("x = 1\ny = 2\nzeta = quux(")
+    assert fresh["ctx_rep_tail8"] == 0.0 and fresh["ctx_rep_next_agree"] == 0.0
+    assert fresh["ctx_partial_word"] == 0.0
+    assert context_repetition("x = 1\nval")["ctx_partial_word"] == 3.0
+
+
+def test_suggestion_repetition_tells_seen_from_new_continuations() -> None:
+    prefix = "result = compute(alpha)\nresult = compute("
+    seen = suggestion_repetition(prefix, "alpha)")
+    new = suggestion_repetition(prefix, "beta_gamma)")
+    assert seen["sug_follow_ratio8"] == 1.0 and seen["sug_copy_frac"] == 1.0
+    assert new["sug_follow_ratio8"] == 0.0 and new["sug_copy_chars"] == 0.0
