@@ -41,6 +41,7 @@ DIST_PENALTY = 0.15  # per token between the edit and the reported error
 NAMES = 16  # identifiers tried for insertion/replacement near the error
 ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
 NAME_WEIGHT = 0.5  # weight of the file's own evidence for an inserted name (per nat-like unit)
+LOCAL_ONLY_PENALTY = 2.0  # a fix that leaves a later error is less likely the intended one
 CHANNEL = {"delete": 1.5, "replace": 2.0, "indent": 1.0, "name": 1.0}
 
 
@@ -468,8 +469,12 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         full = compile_error(new)
         validation = "compiles"
         if full is not None:
-            # Another, later error remains: accept only if this one is gone.
-            if full.line <= err.end_line:
+            # Another, later error remains: accept only if this one is gone and the
+            # remaining error lies beyond the edited statement block (an edit that
+            # merely pushes the error further, e.g. an opened string, is no repair).
+            if full.line <= err.end_line or chunk_before is None or not (
+                    cs <= c.start and c.end <= ce) or full.offset < ce + len(c.text) - (
+                    c.end - c.start):
                 continue
             validation = "compiles-locally"
         window = _window_lines(new, c.start, c.start + len(c.text))
@@ -479,6 +484,8 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         rest = text[c.end :].split("\n", 1)[0].split("#", 1)[0]
         hint = _hint_bonus(err.message, c, at_line_end=not rest.strip(), err_offset=err.offset)
         score = lp + channel.get(kind, 0.0) + c.bonus + hint - DIST_PENALTY * dist
+        if validation != "compiles":
+            score -= LOCAL_ONLY_PENALTY
         good.append((score, c, new, validation))
     if not good:
         return []
