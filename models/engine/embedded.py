@@ -36,7 +36,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from tact.models import syntax
-from tact.models.engine import recent
 from tact.models.engine.documents import Document, flat_with_padding, segment_text
 from tact.models.engine.ngram import BOS, NgramCounts, Table, probability
 from tact.models.engine.provider import Candidate, CompletionRequest
@@ -302,7 +301,6 @@ class EmbeddedProvider:
             local = self._local.get(document_key(request.uri))
             search = _Search(self, model, local, ctx, request.max_lines, closing)
             found = search.run(max_candidates)
-        recent.remember(found)
         return found
 
 

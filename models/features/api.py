@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tact.models.engine import recent
 from tact.models.engine.provider import Candidate
 from tact.models.features.context import context_features
 from tact.models.features.state import ProgrammerState
@@ -45,16 +44,12 @@ def stage2_features(
 ) -> dict[str, float | str]:
     """``stage1`` plus the suggestion's features (a new dict; ``stage1`` is untouched).
 
-    The engine's confidence signals come from ``details``, else ``candidate.details``,
-    else (tact's own engine only) the details the embedded engine remembered for the
-    candidate with this ``score`` and ``num_tokens`` (see
-    :mod:`tact.models.engine.recent`), so callers that pass only text/score/num_tokens
-    still get them.
+    The engine's confidence signals come from ``details``, else ``candidate.details``;
+    without either (e.g. CUPS rows, where Copilot gave no such signals) the
+    ``eng_*`` features take their defaults and ``eng_has_details`` is 0.
     """
     if details is None and candidate is not None:
         details = candidate.details
-    if details is None and engine == "tact":
-        details = recent.lookup(score, num_tokens)
     features = dict(stage1)
     features.update(
         suggestion_features(prefix, suffix, language, text, score, num_tokens, engine, details)

@@ -8,6 +8,7 @@ failure cost the features of one decision, never the suggestion.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from tact.models.features import ProgrammerState, stage1_features, stage2_features
@@ -38,10 +39,12 @@ def stage2(
     text: str,
     score: float | None,
     num_tokens: int | None,
+    details: Mapping[str, float] | None = None,
 ) -> dict[str, FeatureValue]:
     try:
         values: dict[str, Any] = stage2_features(
-            dict(stage1_values), prefix, suffix, language, text, score, num_tokens
+            dict(stage1_values), prefix, suffix, language, text, score, num_tokens,
+            details=details,
         )
         return dict(values)
     except Exception:

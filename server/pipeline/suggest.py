@@ -243,7 +243,8 @@ class Pipeline:
             return None
 
         draft.features = feats.stage2(
-            features, prefix, suffix, language, suggestion, candidate.score, candidate.num_tokens
+            features, prefix, suffix, language, suggestion, candidate.score, candidate.num_tokens,
+            details=candidate.details,
         )
         g1 = time.perf_counter()
         verdict2 = gate.stage2(draft.features, self.rng, verdict1)

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from tact.models.engine import CompletionRequest, EmbeddedProvider, recent
+from tact.models.engine import CompletionRequest, EmbeddedProvider
 from tact.models.engine.provider import DETAIL_KEYS, Candidate
 from tact.models.features import SCHEMA, stage1_features, stage2_features
 from tact.models.features.repetition import context_repetition, suggestion_repetition
@@ -62,25 +62,23 @@ def test_candidate_without_details_still_constructs() -> None:
     assert c.details is None
 
 
-def test_details_reach_stage2_features_by_score_or_by_candidate(engine) -> None:
-    recent.clear()
+def test_details_reach_stage2_features_from_the_candidate(engine) -> None:
     prefix = "import logging\n\nlog = logging."
     cand = _ask(engine, prefix)
     s1 = stage1_features(prefix, "", "python", None, 0.0)
-    # what the server passes today: text, score, num_tokens (found again by score)
-    f = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens)
+    # what the server passes: the candidate's details
+    f = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens,
+                        details=cand.details)
     assert f["eng_has_details"] == 1.0
     assert f["eng_first_token_prob"] == pytest.approx(cand.details["first_token_prob"])
-    # passing the candidate gives the same; an unknown score gives none
+    # passing the candidate itself gives the same
     g = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens,
                         candidate=cand)
     assert g == f
-    h = stage2_features(s1, prefix, "", "python", cand.text, cand.score - 0.123, 3)
-    assert h["eng_has_details"] == 0.0 and h["eng_first_token_prob"] == 0.0
-    # another engine's scores (CUPS) never pick up tact's remembered details
+    # without details (another engine, e.g. CUPS rows) the engine features are defaults
     c = stage2_features(s1, prefix, "", "python", cand.text, cand.score, cand.num_tokens,
                         engine="copilot")
-    assert c["eng_has_details"] == 0.0
+    assert c["eng_has_details"] == 0.0 and c["eng_first_token_prob"] == 0.0
     for feats, stage in ((s1, 1), (f, 2)):
         v = SCHEMA.vectorize(feats, stage)
         assert v.shape == (SCHEMA.width(stage),) and all(math.isfinite(x) for x in v)
