@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
 import os
 import stat
@@ -75,6 +76,15 @@ def make_provider(engine: str) -> Any:
     return EmbeddedProvider()
 
 
+class _QuietParseErrors(logging.Filter):
+    """Drop pygls's traceback for a message that is not JSON: the server answers it
+    with a parse error and logs one line of its own (``report_server_error``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, json.JSONDecodeError)
+
+
 class TactServer(LanguageServer):
     """Server state: settings, the suggestion pipeline, and per-document bookkeeping."""
 
@@ -107,6 +117,8 @@ class TactServer(LanguageServer):
         pipe reader does the same with none. Anything else (a regular file) keeps
         pygls's reader.
         """
+        for name in ("pygls.server", "pygls.io_"):
+            logging.getLogger(name).addFilter(_QuietParseErrors())
         stdin = stdin or sys.stdin.buffer
         if not _is_pipe(stdin):
             super().start_io(stdin, stdout)
@@ -134,6 +146,27 @@ class TactServer(LanguageServer):
             logger=logging.getLogger("pygls.server"),
             error_handler=self.report_server_error,
         )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Answer a message that is not JSON with a JSON-RPC parse error (id null).
+
+        pygls would pop up "Error in server" in the editor instead; the client that
+        sent garbage is the one that should hear about it, and the server goes on.
+        """
+        if isinstance(error, json.JSONDecodeError):
+            log.error("malformed JSON-RPC message ignored: %s", error)
+            self.protocol._send_data(  # a plain dict: lsprotocol would drop the null id
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {
+                        "code": int(types.ErrorCodes.ParseError),
+                        "message": f"Parse error: the message is not valid JSON ({error})",
+                    },
+                }
+            )
+            return
+        super().report_server_error(error, source)
 
     def _base_settings(self) -> Settings:
         settings = Settings()

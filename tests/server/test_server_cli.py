@@ -91,3 +91,32 @@ def test_bad_serve_arguments_are_one_line_errors() -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.startswith("tact serve: error:"), result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_malformed_json_gets_a_parse_error_and_the_server_stays_up(tmp_path: Path) -> None:
+    """Garbage on stdin: a JSON-RPC ParseError (-32700, id null), then business as usual."""
+    garbage = b"{not json!"
+    payload = (
+        b"Content-Length: %d\r\n\r\n" % len(garbage) + garbage
+        + frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+        + frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        + frame({"jsonrpc": "2.0", "method": "exit"})
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "tact", "serve", "--telemetry", f"sqlite:///{tmp_path / 't.db'}"],
+        input=payload, capture_output=True, timeout=60,
+    )
+    messages = []
+    out = proc.stdout
+    while out:
+        header, _, rest = out.partition(b"\r\n\r\n")
+        length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        messages.append(json.loads(rest[:length]))
+        out = rest[length:]
+    errors = [m for m in messages if "error" in m]
+    assert errors and errors[0]["id"] is None and errors[0]["error"]["code"] == -32700
+    replies = {m.get("id"): m for m in messages if "result" in m}
+    assert "capabilities" in replies[1]["result"]  # still serving after the garbage
+    assert 2 in replies
+    assert b"Traceback" not in proc.stderr
