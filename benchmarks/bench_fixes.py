@@ -104,8 +104,12 @@ def _function_ranges(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def make_breaks(n: int, seed: int = 0, in_file: bool = False) -> list[tuple[str, str, str]]:
+def make_breaks(n: int, seed: int = 0, in_file: bool = False,
+                stats: dict[str, int] | None = None) -> list[tuple[str, str, str]]:
     """(original, broken, kind) triples where ``broken`` does not compile.
+
+    A one-token change that still compiles is no syntax error: it is excluded (and
+    counted in ``stats["still_compiles"]``), another token of the unit is tried.
 
     One token of a real function is deleted, inserted (a token of the same file) or
     replaced. With ``in_file`` the function stays inside its whole file (as when
@@ -167,6 +171,8 @@ def make_breaks(n: int, seed: int = 0, in_file: bool = False) -> list[tuple[str,
                 continue  # deleting would merge two words into one token
             try:
                 compile(broken, "<b>", "exec")
+                if stats is not None:
+                    stats["still_compiles"] = stats.get("still_compiles", 0) + 1
             except SyntaxError:
                 out.append((src, broken, kind))
                 break
@@ -185,7 +191,8 @@ def _same_ast(a: str, b: str) -> bool:
 def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
     from tact.server.fixes.syntax import syntax_fixes
 
-    cases = make_breaks(limit, seed=seed, in_file=in_file)
+    stats: dict[str, int] = {}
+    cases = make_breaks(limit, seed=seed, in_file=in_file, stats=stats)
     shown = right = 0
     times = []
     by_kind: dict[str, list[int]] = {}
@@ -204,7 +211,8 @@ def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
     share = right / max(1, len(cases))
     print(f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
           " of all breaks; by kind: "
-          + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
+          + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items()))
+          + f"; {stats.get('still_compiles', 0)} drawn breaks still compiled (excluded)")
 
 
 # --------------------------------------------------------------------------- cpython
