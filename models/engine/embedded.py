@@ -303,6 +303,103 @@ class EmbeddedProvider:
             found = search.run(max_candidates)
         return found
 
+    def context_stats(self, request: CompletionRequest) -> dict[str, float]:
+        """Cheap evidence, before generating, of whether a confident suggestion will
+        come (for the gate's stage 1): the n-gram order and context counts reached at
+        the cursor in the workspace and document models, the document model's share,
+        and the best first token's probability and margin. Tokenises only the bounded
+        window ``complete`` uses and scores one next-token distribution (no search).
+        ``has_stats`` = 0 (and zeros) where ``complete`` would decline up front."""
+        out = dict.fromkeys(CONTEXT_STAT_KEYS, 0.0)
+        lang = syntax.language_for(request.language, request.uri)
+        if lang is None:
+            return out
+        closing = request.suffix.split("\n", 1)[0].strip()
+        if closing and any(ch not in ")]}'\";:, " for ch in closing):
+            return out
+        ctx = _Context.build(request.prefix, lang, self.settings, self.doc_order - 1)
+        if ctx is None:
+            return out
+        with self._lock:
+            model = self._models.get(model_key(lang))
+            if model is None or not len(model):
+                return out
+            local = self._local.get(document_key(request.uri))
+            search = _Search(self, model, local, ctx, request.max_lines, closing)
+            history = list(ctx.tokens)
+            signals = search._context_signals(history)
+            first = [
+                (p, t)
+                for p, t in search._distribution(history, ctx.partial)
+                if _fits(ctx.stack, t)
+            ]
+            roll = _rollout(search, history, first, ctx.stack)
+        top = first[0][0] if first else 0.0
+        runner = first[1][0] if len(first) > 1 else 0.0
+        out.update(signals)
+        out.update(roll)
+        out["has_stats"] = 1.0
+        out["top_prob"] = top
+        out["top_margin"] = top - runner
+        out["top_newline"] = 1.0 if first and first[0][1].startswith("\n") else 0.0
+        out["candidates"] = float(len(first))
+        return out
+
+
+# Keys of ``EmbeddedProvider.context_stats`` (the gate's ``ctx_eng_*`` features).
+CONTEXT_STAT_KEYS = (
+    "has_stats",
+    "global_order",
+    "local_order",
+    "global_context_count",
+    "local_context_count",
+    "local_share",
+    "partial_chars",
+    "top_prob",
+    "top_margin",
+    "top_newline",
+    "candidates",
+    "roll_tokens",
+    "roll_chars",
+    "roll_min_prob",
+    "roll_eol",
+)
+_ROLLOUT_TOKENS = 6
+
+
+def _rollout(
+    search: _Search, history: list[str], first: list[tuple[float, str]], stack: list[str]
+) -> dict[str, float]:
+    """A short greedy look-ahead from the best first token (at most ``_ROLLOUT_TOKENS``,
+    no beam): how far the engine stays confident and whether it reaches the line's
+    end -- the length and least token probability a suggestion would have, the
+    strongest stage-2 signals, for a fraction of the search's cost."""
+    if not first or first[0][0] < search.s.min_first_prob:
+        return {"roll_tokens": 0.0, "roll_chars": 0.0, "roll_min_prob": 0.0, "roll_eol": 0.0}
+    p0, tok = first[0]
+    hist = [*history, tok]
+    st = list(stack)
+    _push_bracket(st, tok)
+    n, chars, low, eol = 1, len(tok.strip()), p0, 0.0
+    while n < _ROLLOUT_TOKENS and not tok.startswith("\n"):
+        dist = search._distribution(hist, "")
+        p, tok = next(((p, t) for p, t in dist if _fits(st, t)), (0.0, ""))
+        if p < search.s.min_next_prob:
+            break
+        if tok.startswith("\n") or (
+            search.closing and tok.strip() and search.closing.startswith(tok.strip())
+        ):
+            eol = 1.0
+            low = min(low, p)
+            break
+        _push_bracket(st, tok)
+        hist.append(tok)
+        n += 1
+        chars += len(tok)
+        low = min(low, p)
+    return {"roll_tokens": float(n), "roll_chars": float(chars), "roll_min_prob": low,
+            "roll_eol": eol}
+
 
 def _walk(paths: Iterable[Path]) -> Iterable[Path]:
     for root in paths:

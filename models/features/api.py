@@ -11,6 +11,7 @@ from typing import Any
 
 from tact.models.engine.provider import Candidate
 from tact.models.features.context import context_features
+from tact.models.features.repetition import engine_context_features
 from tact.models.features.state import ProgrammerState
 from tact.models.features.suggestion import suggestion_features
 
@@ -23,9 +24,16 @@ def stage1_features(
     time: float,
     tree: Any = None,
     cursor_byte: int | None = None,
+    engine_stats: Mapping[str, float] | None = None,
 ) -> dict[str, float | str]:
-    """Context + programmer-state features (before any suggestion is generated)."""
+    """Context + programmer-state features (before any suggestion is generated).
+
+    ``engine_stats`` are the engine's cheap pre-generation statistics at the cursor
+    (``EmbeddedProvider.context_stats``); without them (CUPS rows, other providers)
+    the ``ctx_eng_*`` features take neutral values and ``ctx_eng_has_stats`` is 0.
+    """
     features = context_features(prefix, suffix, language, tree=tree, cursor_byte=cursor_byte)
+    features.update(engine_context_features(engine_stats))
     features.update((state or ProgrammerState()).features(time))
     return features
 

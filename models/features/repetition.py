@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tact.models.engine.embedded import CONTEXT_STAT_KEYS
 from tact.models.engine.provider import DETAIL_KEYS
 
 # How far back the document is searched for repeats.
@@ -121,4 +122,20 @@ def engine_detail_features(details: object) -> dict[str, float]:
         if isinstance(v, (int, float)) and v == v:
             out[f"eng_{k}"] = float(v)
     out["eng_has_details"] = 1.0
+    return out
+
+
+def engine_context_features(stats: object) -> dict[str, float]:
+    """The engine's pre-generation statistics at the cursor
+    (``EmbeddedProvider.context_stats``) as stage-1 features ``ctx_eng_*``: whether the
+    n-gram models know this context and how peaked the next token is predicts whether
+    a confident, accepted suggestion will come, before paying for the search. Neutral
+    zeros (``ctx_eng_has_stats`` = 0) without stats, so CUPS rows still vectorize."""
+    out = {f"ctx_eng_{k}": 0.0 for k in CONTEXT_STAT_KEYS}
+    if stats is None or not hasattr(stats, "get"):
+        return out
+    for k in CONTEXT_STAT_KEYS:
+        v = stats.get(k)  # type: ignore[union-attr]
+        if isinstance(v, (int, float)) and v == v and abs(v) != float("inf"):
+            out[f"ctx_eng_{k}"] = float(v)
     return out

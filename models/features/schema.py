@@ -23,7 +23,7 @@ from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
 from tact.models.features.window import NODE_CATEGORIES
 
 FEATURE_SCHEMA_NAME = "tact-gate-features"
-FEATURE_SCHEMA_VERSION = "4"
+FEATURE_SCHEMA_VERSION = "5"
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
 OPEN_BRACKETS = ("none", "paren", "square", "curly")
@@ -97,6 +97,22 @@ CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
     _n("ctx_rep_next_agree", "context"),
     _n("ctx_rep_line", "context", "log1p"),
     _n("ctx_partial_word", "context", "log1p"),
+    # v5: the engine's statistics at the cursor before generating (0 without them)
+    _n("ctx_eng_has_stats", "context"),
+    _n("ctx_eng_global_order", "context"),
+    _n("ctx_eng_local_order", "context"),
+    _n("ctx_eng_global_context_count", "context", "log1p"),
+    _n("ctx_eng_local_context_count", "context", "log1p"),
+    _n("ctx_eng_local_share", "context"),
+    _n("ctx_eng_partial_chars", "context", "log1p"),
+    _n("ctx_eng_top_prob", "context"),
+    _n("ctx_eng_top_margin", "context"),
+    _n("ctx_eng_top_newline", "context"),
+    _n("ctx_eng_candidates", "context", "log1p"),
+    _n("ctx_eng_roll_tokens", "context"),
+    _n("ctx_eng_roll_chars", "context", "log1p"),
+    _n("ctx_eng_roll_min_prob", "context"),
+    _n("ctx_eng_roll_eol", "context"),
 )
 
 STATE_SPECS: tuple[FeatureSpec, ...] = (

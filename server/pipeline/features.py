@@ -22,10 +22,17 @@ def new_state() -> ProgrammerState:
 
 
 def stage1(
-    prefix: str, suffix: str, language: str, state: ProgrammerState, now: float
+    prefix: str,
+    suffix: str,
+    language: str,
+    state: ProgrammerState,
+    now: float,
+    engine_stats: Mapping[str, float] | None = None,
 ) -> dict[str, FeatureValue]:
     try:
-        return dict(stage1_features(prefix, suffix, language, state, now))
+        return dict(
+            stage1_features(prefix, suffix, language, state, now, engine_stats=engine_stats)
+        )
     except Exception:
         log.exception("stage-1 features failed; deciding without them")
         return {}
@@ -50,3 +57,17 @@ def stage2(
     except Exception:
         log.exception("stage-2 features failed; deciding without them")
         return dict(stage1_values)
+
+
+def engine_stats(provider: object, request: Any) -> Mapping[str, float] | None:
+    """The provider's cheap pre-generation statistics (``context_stats``), if it has
+    them (the embedded engine does, an LLM provider does not); a failure costs only
+    these features."""
+    method = getattr(provider, "context_stats", None)
+    if method is None:
+        return None
+    try:
+        return method(request)
+    except Exception:
+        log.exception("engine context statistics failed; deciding without them")
+        return None

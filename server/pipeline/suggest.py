@@ -206,7 +206,8 @@ class Pipeline:
         settings = self.settings
         ctx = build_context(text, offset, uri, language, settings.completion.max_lines)
         prefix, suffix = text[: ctx.offset], text[ctx.offset :]
-        features = feats.stage1(prefix, suffix, language, self.state, now)
+        stats = feats.engine_stats(self.worker.provider, ctx.request)
+        features = feats.stage1(prefix, suffix, language, self.state, now, stats)
 
         gate = self.gate  # one model for the whole request, even if a reload swaps it
         g0 = time.perf_counter()

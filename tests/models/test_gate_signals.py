@@ -104,3 +104,45 @@ def test_suggestion_repetition_tells_seen_from_new_continuations() -> None:
     new = suggestion_repetition(prefix, "beta_gamma)")
     assert seen["sug_follow_ratio8"] == 1.0 and seen["sug_copy_frac"] == 1.0
     assert new["sug_follow_ratio8"] == 0.0 and new["sug_copy_chars"] == 0.0
+
+
+def test_context_stats_reach_stage1_features(engine: EmbeddedProvider) -> None:
+    from tact.models.engine.embedded import CONTEXT_STAT_KEYS
+
+    known = "import logging\n\nlog = logging."
+    stats = engine.context_stats(CompletionRequest("file:///w/new.py", "python", known, ""))
+    assert set(stats) == set(CONTEXT_STAT_KEYS)
+    assert stats["has_stats"] == 1.0
+    assert 0.0 < stats["top_prob"] <= 1.0 and stats["global_context_count"] >= 1
+    # the same first-token probability the search reports for its candidate
+    cand = _ask(engine, known)
+    assert stats["top_prob"] == pytest.approx(cand.details["first_token_prob"])
+    # an unseen context: a shorter context found, a flatter next-token distribution
+    fresh = engine.context_stats(
+        CompletionRequest("file:///w/new.py", "python", "zz = quux_frob(", "")
+    )
+    assert fresh["global_order"] < stats["global_order"]
+    assert fresh["top_prob"] < stats["top_prob"]
+    # inside a string the engine declines up front: no stats
+    declined = engine.context_stats(
+        CompletionRequest("file:///w/new.py", "python", 'x = "abc', "")
+    )
+    assert declined["has_stats"] == 0.0
+
+    s1 = stage1_features(known, "", "python", None, 0.0, engine_stats=stats)
+    assert s1["ctx_eng_has_stats"] == 1.0
+    assert s1["ctx_eng_top_prob"] == pytest.approx(stats["top_prob"])
+    assert {f"ctx_eng_{k}" for k in CONTEXT_STAT_KEYS} <= set(SCHEMA.stage1_names)
+    v = SCHEMA.vectorize(s1, 1)
+    assert v.shape == (SCHEMA.width(1),) and all(math.isfinite(x) for x in v)
+
+
+def test_stage1_vector_is_finite_without_engine_stats() -> None:
+    s1 = stage1_features("x = 1\ny = ", "", "python", None, 0.0)
+    assert s1["ctx_eng_has_stats"] == 0.0 and s1["ctx_eng_top_prob"] == 0.0
+    bad = stage1_features("x = 1\ny = ", "", "python", None, 0.0,
+                          engine_stats={"top_prob": float("nan"), "has_stats": 1.0})
+    assert bad["ctx_eng_top_prob"] == 0.0
+    for feats in (s1, bad):
+        v = SCHEMA.vectorize(feats, 1)
+        assert v.shape == (SCHEMA.width(1),) and all(math.isfinite(x) for x in v)
