@@ -168,7 +168,7 @@ class LocalModel:
         p_abs_all = self.prior
         for i, (a, w) in enumerate(seq):
             # abstract prior for the class, times the file's share of w within it
-            pa = _prior_prob(p_abs_all, [x for x, _ in seq[max(0, i - 2) : i + 1]])
+            pa = _prior_prob(p_abs_all, [x for x, _ in seq[max(0, i - 3) : i + 1]])
             if a in ("NAME", "NUMBER"):
                 share = (self.uni.get(w, 0) + 0.2) / (self.cls.get(a, 0) + 2.0)
             else:
@@ -192,21 +192,21 @@ class LocalModel:
 
 
 def _prior_prob(prior: NgramPrior, ctx: list[str]) -> float:
-    """P(last | previous <= 2) under the abstract prior (not in log space)."""
+    """P(last | previous <= 3) under the abstract prior (not in log space).
+
+    Recursive interpolation: each order with a seen context mixes its relative
+    frequency with the next lower order, so an unseen 4-gram context falls back to
+    the trigram estimate instead of to the unigram.
+    """
     w = ctx[-1]
-    p = 0.01 / prior.vocab + 0.09 * prior.uni.get(w, 0) / prior.total
-    if len(ctx) >= 2:
-        a = ctx[-2]
-        c = prior.ctx1.get(a, 0)
-        p += 0.3 * (prior.bi.get(f"{a} {w}", 0) / c if c else prior.uni.get(w, 0) / prior.total)
-    else:
-        p += 0.3 * prior.uni.get(w, 0) / prior.total
-    if len(ctx) >= 3:
-        ab = f"{ctx[-3]} {ctx[-2]}"
-        c = prior.ctx2.get(ab, 0)
-        p += 0.6 * (prior.tri.get(f"{ab} {w}", 0) / c if c else prior.uni.get(w, 0) / prior.total)
-    else:
-        p += 0.6 * prior.uni.get(w, 0) / prior.total
+    p = 0.1 / prior.vocab + 0.9 * prior.uni.get(w, 0) / prior.total
+    for n, lam in ((2, 0.6), (3, 0.6), (4, 0.5)):
+        if len(ctx) < n:
+            break
+        h = " ".join(ctx[-n:-1])
+        c = prior.ctx[n].get(h, 0)
+        if c:
+            p = lam * prior.grams[n].get(f"{h} {w}", 0) / c + (1 - lam) * p
     return p
 
 
@@ -215,40 +215,20 @@ class NgramPrior:
 
     def __init__(self, counts: dict[str, Any]) -> None:
         self.uni: dict[str, int] = counts.get("1", {})
-        self.bi: dict[str, int] = counts.get("2", {})
-        self.tri: dict[str, int] = counts.get("3", {})
-        self.ctx1: dict[str, int] = {}
-        self.ctx2: dict[str, int] = {}
-        for k, c in self.bi.items():
-            a = k.split(" ", 1)[0]
-            self.ctx1[a] = self.ctx1.get(a, 0) + c
-        for k, c in self.tri.items():
-            ab = k.rsplit(" ", 1)[0]
-            self.ctx2[ab] = self.ctx2.get(ab, 0) + c
+        self.grams: dict[int, dict[str, int]] = {n: counts.get(str(n), {}) for n in (2, 3, 4)}
+        self.ctx: dict[int, dict[str, int]] = {n: {} for n in (2, 3, 4)}
+        for n, table in self.grams.items():
+            hist = self.ctx[n]
+            for k, c in table.items():
+                h = k.rsplit(" ", 1)[0]
+                hist[h] = hist.get(h, 0) + c
         self.total = max(1, sum(self.uni.values()))
         self.vocab = max(1, len(self.uni))
         self.common: frozenset[str] = frozenset(counts.get("common", []))
 
     def logprob(self, seq: list[str]) -> float:
-        total = 0.0
-        for i, w in enumerate(seq):
-            p = 0.01 / self.vocab + 0.09 * self.uni.get(w, 0) / self.total
-            if i >= 1:
-                a = seq[i - 1]
-                c = self.ctx1.get(a, 0)
-                if c:
-                    p += 0.3 * self.bi.get(f"{a} {w}", 0) / c
-                else:
-                    p += 0.3 * self.uni.get(w, 0) / self.total
-            if i >= 2:
-                ab = f"{seq[i - 2]} {seq[i - 1]}"
-                c = self.ctx2.get(ab, 0)
-                if c:
-                    p += 0.6 * self.tri.get(f"{ab} {w}", 0) / c
-                else:
-                    p += 0.6 * self.uni.get(w, 0) / self.total
-            total += math.log(p)
-        return total
+        return sum(math.log(_prior_prob(self, seq[max(0, i - 3) : i + 1]))
+                   for i in range(len(seq)))
 
 
 def train_counts(texts: Iterable[str], min_count: int = 2,
@@ -268,6 +248,7 @@ def train_counts(texts: Iterable[str], min_count: int = 2,
     uni: dict[str, int] = {}
     bi: dict[str, int] = {}
     tri: dict[str, int] = {}
+    quad: dict[str, int] = {}
     for text in texts:
         seq = ["NEWLINE", *abstract_stream(text, common)]
         for i, w in enumerate(seq):
@@ -278,11 +259,15 @@ def train_counts(texts: Iterable[str], min_count: int = 2,
             if i >= 2:
                 k = f"{seq[i - 2]} {seq[i - 1]} {w}"
                 tri[k] = tri.get(k, 0) + 1
+            if i >= 3:
+                k = " ".join(seq[i - 3 : i + 1])
+                quad[k] = quad.get(k, 0) + 1
     return {
         "common": sorted(common),
         "1": uni,
         "2": {k: v for k, v in bi.items() if v >= min_count},
         "3": {k: v for k, v in tri.items() if v >= min_count},
+        "4": {k: v for k, v in quad.items() if v >= min_count},
     }
 
 

@@ -22,14 +22,23 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex, token_stream
+from tact.server.fixes.lexer import (
+    LocalModel,
+    Token,
+    _prior_prob,
+    default_prior,
+    lex,
+    token_stream,
+)
 from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
 
 INSERT_TOKENS = [":", ")", "]", "}", "(", "[", "{", ",", ".", "=", "==", "'", '"', "in",
                  "not", "and", "or", "is", "if", "else", "for", "return", "pass", "import",
                  "from", "as", "def", "class", "lambda", "while", "with", "+", "-", "*",
                  "/", "%", "**", "<", ">", "<=", ">=", "!=", "->", "None", "0", "1", ";",
-                 "+=", "-=", "@", "yield", "del", "assert", "raise", "try", "except"]
+                 "+=", "-=", "@", "yield", "del", "assert", "raise", "try", "except",
+                 "True", "False", "..."]
+GLOBAL_NAMES = 4  # common identifiers of the prior tried per position (names absent from the file)
 WORD = re.compile(r"\w")
 CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", ":"],
               ".": [","], "(": ["["], "[": ["("], ")": ["]", "}"], "]": [")"], "{": ["("],
@@ -289,6 +298,9 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
                 new = _pad(text, text[:off], text[off:], tok)
                 out.append(_Cand(off, off, new, f"insert {tok!r}", i))
             if not far and abs(i - e) <= 3:
+                for name in _global_names(toks, i, i, names):
+                    new = _pad(text, text[:off], text[off:], name)
+                    out.append(_Cand(off, off, new, "insert name", i, bonus=-CHANNEL["name"]))
                 for name, ns in pick.best(i - 1, i):
                     new = _pad(text, text[:off], text[off:], name)
                     out.append(_Cand(off, off, new, "insert name", i,
@@ -305,6 +317,8 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         repl = CONFUSIONS.get(t.text, [])
         near_e = abs(i - e) <= 3
         named = pick.best(i - 1, i + 1) if near_e else []
+        if near_e:
+            named += [(x, -1.0) for x in _global_names(toks, i, i + 1, names)]
         for r, ns in [(x, None) for x in INSERT_TOKENS] + named:
             if r == t.text:
                 continue
@@ -334,6 +348,33 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
     elif toks[e].line == err.line:
         out.extend(c for c in _indent_candidates(text, err.line))
     return out
+
+
+def _global_names(toks: list[Token], left: int, right: int, have: list[str]) -> list[str]:
+    """Common identifiers (from the prior's training half) most likely between two tokens.
+
+    A deleted ``__init__``, ``join`` or ``self`` is often absent from the rest of a
+    short function: the file cannot propose it, but the prior knows what usually
+    follows ``def`` or ``.`` and precedes ``(``. Names the file has are left to
+    :class:`_NamePicker`.
+    """
+    prior = default_prior()
+    common = prior.common
+    ctx = [("self" if t.text == "self" else t.text if t.kind == "name" and t.text in common
+            else t.abstract) for t in toks[max(0, left - 3) : left]]
+    nxt = [t.text if t.kind == "name" and t.text in common else t.abstract
+           for t in toks[right : right + 1]]
+    seen = set(have)
+    scored = []
+    for w in common:
+        if w in seen:
+            continue
+        p = _prior_prob(prior, [*ctx, w])
+        if nxt:
+            p *= _prior_prob(prior, [*ctx[-2:], w, nxt[0]])
+        scored.append((p, w))
+    scored.sort(reverse=True)
+    return [w for _, w in scored[:GLOBAL_NAMES]]
 
 
 class _NamePicker:

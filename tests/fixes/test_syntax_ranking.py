@@ -49,3 +49,19 @@ def test_missing_first_keyword_is_inserted_at_an_indentation_level() -> None:
     fixes = syntax_fixes(broken)
     assert fixes
     assert ast.dump(ast.parse(fixes[0].fixed_source)) == ast.dump(ast.parse(good))
+
+
+def test_missing_name_absent_from_the_file_comes_from_the_prior() -> None:
+    """A deleted `__init__` / `join` appears nowhere else in the code: the global
+    prior's common names (what follows `def`, what sits between `.` and `(`) supply it."""
+    cases = {
+        "class Point:\n    def (self, x, y):\n        self.x = x\n        self.y = y\n":
+            "class Point:\n    def __init__(self, x, y):\n        self.x = x\n"
+            "        self.y = y\n",
+        'def names(items):\n    return ", ".(str(x) for x in items)\n':
+            'def names(items):\n    return ", ".join(str(x) for x in items)\n',
+    }
+    for broken, orig in cases.items():
+        fixes = syntax_fixes(broken)
+        assert fixes, broken
+        assert ast.dump(ast.parse(fixes[0].fixed_source)) == ast.dump(ast.parse(orig))
