@@ -211,7 +211,7 @@ def _prior_prob(prior: NgramPrior, ctx: list[str]) -> float:
 
 
 class NgramPrior:
-    """Interpolated trigram model over abstract tokens (log-probabilities, natural log)."""
+    """Interpolated 4-gram model over abstract tokens (log-probabilities, natural log)."""
 
     def __init__(self, counts: dict[str, Any]) -> None:
         self.uni: dict[str, int] = counts.get("1", {})
