@@ -44,7 +44,7 @@ def test_migrations_apply_and_are_idempotent(db_path: Path) -> None:
     assert columns == fields, (
         f"Decision fields without a column: {sorted(fields - columns)}; columns without a "
         f"field: {sorted(columns - fields)}. Add a migration to telemetry/migrations.py "
-        f"(MIGRATIONS and POSTGRES_MIGRATIONS)."
+        f"(MIGRATIONS; the PostgreSQL list is derived from it)."
     )
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
