@@ -109,6 +109,19 @@ class TactServer(LanguageServer):
         self.training = False  # a tact.trainModel run is in progress
         self.background: set[asyncio.Future[None]] = set()  # keeps running tasks alive
 
+    @staticmethod
+    def _quiet_parse_errors() -> None:
+        """One log line per malformed message (ours), not pygls's traceback too."""
+        for name in ("pygls.server", "pygls.io_"):
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, _QuietParseErrors) for f in logger.filters):
+                logger.addFilter(_QuietParseErrors())
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one client over TCP (debugging); malformed messages as over stdio."""
+        self._quiet_parse_errors()
+        super().start_tcp(host, port)
+
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         """Serve over stdio, reading stdin on the event loop itself.
 
@@ -117,8 +130,7 @@ class TactServer(LanguageServer):
         pipe reader does the same with none. Anything else (a regular file) keeps
         pygls's reader.
         """
-        for name in ("pygls.server", "pygls.io_"):
-            logging.getLogger(name).addFilter(_QuietParseErrors())
+        self._quiet_parse_errors()
         stdin = stdin or sys.stdin.buffer
         if not _is_pipe(stdin):
             super().start_io(stdin, stdout)

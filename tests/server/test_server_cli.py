@@ -21,8 +21,13 @@ def frame(obj: dict) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
+_pending: dict[int, bytes] = {}  # bytes read past the last frame, per socket
+
+
 def read_frame(conn: socket.socket) -> dict:
-    data = b""
+    """The next JSON-RPC message; keeps whatever arrived after it for the next call
+    (two messages often come in one segment)."""
+    data = _pending.pop(conn.fileno(), b"")
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(4096)
         assert chunk, "connection closed"
@@ -30,7 +35,10 @@ def read_frame(conn: socket.socket) -> dict:
     header, _, rest = data.partition(b"\r\n\r\n")
     length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
     while len(rest) < length:
-        rest += conn.recv(4096)
+        chunk = conn.recv(4096)
+        assert chunk, "connection closed"
+        rest += chunk
+    _pending[conn.fileno()] = rest[length:]
     return json.loads(rest[:length])
 
 
@@ -75,9 +83,22 @@ def test_tcp_initialize_round_trip(tmp_path: Path) -> None:
             while status.get("id") != 2:  # skip notifications (log messages)
                 status = read_frame(conn)
             assert status["result"]["telemetryUrl"] == url  # --telemetry is the default store
+            garbage = b"{not json!"
+            conn.sendall(b"Content-Length: %d\r\n\r\n" % len(garbage) + garbage)
+            error = read_frame(conn)
+            while "error" not in error:  # skip notifications
+                error = read_frame(conn)
+            assert error["id"] is None and error["error"]["code"] == -32700
+            conn.sendall(frame({"jsonrpc": "2.0", "id": 3, "method": "tact/status", "params": {}}))
+            again = read_frame(conn)
+            while again.get("id") != 3:
+                again = read_frame(conn)
+            assert again["result"]["telemetryUrl"] == url  # still serving after the garbage
     finally:
         server.kill()
-        server.wait(10)
+        _, stderr = server.communicate(timeout=10)
+    # One line of our own for the malformed message, no pygls traceback.
+    assert b"Traceback" not in stderr, stderr.decode(errors="replace")
 
 
 def test_bad_serve_arguments_are_one_line_errors() -> None:
