@@ -62,6 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--exclude-features", default=None, metavar="NAMES",
                    help="comma-separated features the model must not use (default: the "
                    "acceptance-rate features; '' to use every feature)")
+    t.add_argument("--fix-model", choices=("auto", "only", "off"), default="auto",
+                   help="also train the fix gate (fix.onnx, fix_card.json) from the kind=fix "
+                   "decisions of --telemetry/--export: auto = when there are enough "
+                   "(default), only = just the fix model, off = never")
     t.set_defaults(func=run_train)
 
     e = msub.add_parser("eval", help="write an evaluation report (Markdown + PNG plots)",
@@ -180,6 +184,10 @@ def run_train(args: argparse.Namespace) -> int:
     from tact.server.cli.main import CliError
 
     _check_sources(args)
+    fix_sources = list(args.telemetry)  # before replay adds its temporary store
+    if args.fix_model == "only":
+        _train_fix(args, fix_sources, required=True)
+        return 0
     candidates = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.benefit < 0 or args.cost < 0 or args.benefit + args.cost <= 0:
         raise CliError("--benefit and --cost must be non-negative and not both zero")
@@ -193,6 +201,8 @@ def run_train(args: argparse.Namespace) -> int:
             args.telemetry = [*args.telemetry, replay_url]
         data = _load(args)
     _train_and_save(args, data, candidates, exclude, sources)
+    if args.fix_model == "auto":
+        _train_fix(args, fix_sources, required=False)
     return 0
 
 
@@ -262,3 +272,31 @@ def run_score(args: argparse.Namespace) -> int:
                           ["id", "p_accept_before", "p_accept"])
     print(f"{n} rows written to {args.out} (model {model.version})")
     return 0
+
+
+def _train_fix(args: argparse.Namespace, telemetry: list[str], required: bool) -> None:
+    """The fix gate (``tact.models.gate.fixes``) from the fix decisions of the same
+    stores and exports, written next to the completion gate's files in ``--out``."""
+    from tact.models.gate.fixes import FixTrainer, load_fix_data, not_enough, save_fix_model
+    from tact.server.cli.main import CliError
+
+    with _user_errors():
+        data = load_fix_data(telemetry, args.export)
+    why = not_enough(data)
+    if why:
+        if required:
+            raise CliError(f"fix model not trained: {why}")
+        print(f"fix model: not trained ({why})", file=sys.stderr)
+        return
+    with _user_errors():
+        trained = FixTrainer(n_splits=args.folds, seed=args.seed).fit(data)
+        card = save_fix_model(trained, args.out, benefit=args.benefit, cost=args.cost,
+                              notes={"sources": [f"telemetry {u}" for u in telemetry]
+                                     + [f"export {p}" for p in args.export]})
+    v = card["model"]["validation"]
+    op = (v.get("operating_points") or {}).get("5", {})
+    auc = "n/a" if v.get("auc") is None else f"{v['auc']:.3f}"
+    print(f"fix model: {card['model']['estimator']} on {len(data)} fix decisions from "
+          f"{card['data']['sessions']} sessions, validation AUC {auc}, at 5% of applied "
+          f"hidden: {op.get('rejected_hidden_percent', 0):.1f}% of not applied hidden; "
+          f"{card['version']} written to {args.out}")

@@ -8,9 +8,15 @@
 - ``textDocument/codeAction`` quick fixes (validated edits) with a short title, and
   ``codeAction/resolve`` adding the edit and the long explanation (``data``);
 - ``textDocument/hover`` over a diagnosed range: the long explanation;
-- telemetry: one ``Decision(kind="fix")`` when a fix is first offered, outcome
-  ``accepted`` through the ``tact.fixApplied`` command the action carries, and
-  ``rejected`` when a newer diagnosis replaces a fix that was never applied.
+- the fix gate (:mod:`.gating`): when a fix model is loaded, each fix is shown only
+  if the gate's policy says so (P(applied) from the fix model); hidden fixes appear
+  nowhere (code actions, diagnostic messages, hover). With no fix model every
+  validated fix is shown;
+- telemetry: one ``Decision(kind="fix")`` per fix when it is first gated (stage
+  ``shown`` or ``hidden``, with P(applied) and the fix features), outcome ``accepted``
+  through the ``tact.fixApplied`` command the action carries, and ``rejected`` when a
+  shown fix was never applied and a newer diagnosis (tests run again, or the text
+  changed under a syntax fix) replaces it.
 
 didOpen/didChange/didSave belong to the server's own handlers; we chain after them
 (the original handler runs first, unchanged) instead of editing them. Heavy work
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +38,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
+from tact.server.fixes.gating import FixGate, fix_decision
 from tact.server.fixes.repair import RepairResult, repair_file
 from tact.server.fixes.syntax import syntax_fixes, syntax_problems
 from tact.server.fixes.types import Fix, Problem, Span
@@ -50,6 +58,7 @@ class _DocState:
     fixes: dict[str, tuple[Fix, str]] = field(default_factory=dict)  # id -> (fix, text hash)
     syntax_cache: tuple[str, list[Fix]] | None = None  # (text hash, fixes)
     recorded: set[str] = field(default_factory=set)
+    shown: set[str] = field(default_factory=set)  # gated and shown (hidden: recorded only)
     applied: set[str] = field(default_factory=set)
     syntax_task: asyncio.TimerHandle | None = None
     running: bool = False
@@ -62,6 +71,8 @@ class FixService:
         self.server = server
         self.docs: dict[str, _DocState] = {}
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tact-fix")
+        self.gate = FixGate(notify=getattr(server, "notify_user", None))
+        self.rng = random.Random()
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -85,8 +96,9 @@ class FixService:
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
     def _fix_for(self, uri: str, p: Problem) -> Fix | None:
-        for fix, _h in self.doc(uri).fixes.values():
-            if fix.problem is not None and fix.problem.kind == p.kind:
+        st = self.doc(uri)
+        for fid, (fix, _h) in st.fixes.items():
+            if fix.problem is not None and fix.problem.kind == p.kind and fid in st.shown:
                 return fix
         return None
 
@@ -112,7 +124,19 @@ class FixService:
             return
         path = to_fs_path(uri) or uri
         self.doc(uri).syntax = syntax_problems(text, path)
+        self._retire_syntax(uri, _hash(text))
         self.publish(uri)
+
+    def _retire_syntax(self, uri: str, text_hash: str) -> None:
+        """The text changed: syntax fixes of older text are gone; shown ones that were
+        not applied become rejected (a late ``tact.fixApplied`` still wins)."""
+        st = self.doc(uri)
+        for fid, (fix, h) in list(st.fixes.items()):
+            if h == text_hash or fix.problem is None or fix.problem.kind != "syntax":
+                continue
+            if fid in st.shown and fid not in st.applied:
+                self._outcome(fid, "rejected")
+            del st.fixes[fid]
 
     async def syntax_fixes_for(self, uri: str, text: str) -> list[Fix]:
         st = self.doc(uri)
@@ -121,12 +145,46 @@ class FixService:
             return st.syntax_cache[1]
         precision = self.settings().precision
         loop = asyncio.get_running_loop()
-        fixes = await loop.run_in_executor(
-            self.pool, lambda: syntax_fixes(text, precision=precision, max_fixes=3))
-        st.syntax_cache = (h, fixes)
-        for f in fixes:
-            st.fixes[_fix_id(f, h)] = (f, h)
-        return fixes
+        model_dir = self._model_dir()
+
+        def work() -> list[Fix]:
+            self.gate.refresh(model_dir)
+            return syntax_fixes(text, precision=precision, max_fixes=3)
+
+        fixes = await loop.run_in_executor(self.pool, work)
+        shown = self._gate(uri, fixes, h)
+        st.syntax_cache = (h, shown)
+        return shown
+
+    # -- the fix gate -------------------------------------------------------------------
+
+    def _model_dir(self) -> str | None:
+        """The completion gate's model directory (None: the packaged default)."""
+        target = getattr(getattr(self.server, "pipeline", None), "model_target", None)
+        try:
+            return target() if callable(target) else None
+        except Exception:
+            return None
+
+    def _gate(self, uri: str, fixes: list[Fix], h: str) -> list[Fix]:
+        """Decide show/hide for each new fix (once per fix id), record every decision;
+        returns the shown fixes in their original order."""
+        st = self.doc(uri)
+        shown = []
+        for rank, f in enumerate(fixes):
+            fid = _fix_id(f, h)
+            st.fixes[fid] = (f, h)
+            if fid not in st.recorded:
+                verdict = self.gate.decide(
+                    f, rank=rank, siblings=fixes, precision=self.settings().precision,
+                    gate_settings=self.server.settings.gate, rng=self.rng)
+                st.recorded.add(fid)
+                if verdict.show:
+                    st.shown.add(fid)
+                self._record(fid, f, verdict, h)
+            if fid in st.shown:
+                shown.append(f)
+        return shown
 
     # -- tests (on save / command, only with execution allowed) -------------------------
 
@@ -147,9 +205,15 @@ class FixService:
         st.running = True
         try:
             loop = asyncio.get_running_loop()
-            result: RepairResult = await loop.run_in_executor(self.pool, lambda: repair_file(
-                Path(path), None, source=text, precision=cfg.precision,
-                timeout=float(cfg.timeout_seconds), memory_mb=int(cfg.memory_mb)))
+            model_dir = self._model_dir()
+
+            def work() -> RepairResult:
+                self.gate.refresh(model_dir)  # hot reload, off the event loop
+                return repair_file(Path(path), None, source=text, precision=cfg.precision,
+                                   timeout=float(cfg.timeout_seconds),
+                                   memory_mb=int(cfg.memory_mb))
+
+            result: RepairResult = await loop.run_in_executor(self.pool, work)
         except Exception as exc:
             log.exception("running tests for %s failed", uri)
             return {"ran": False, "reason": f"{type(exc).__name__}: {exc}"}
@@ -162,8 +226,7 @@ class FixService:
             st.tests = []
         else:
             st.tests = result.problems
-        for f in result.fixes:
-            st.fixes[_fix_id(f, h)] = (f, h)
+        self._gate(uri, result.fixes, h)
         self.publish(uri)
         return {"ran": bool(result.tests), "tests": len(result.tests),
                 "failed": sum(1 for p in st.tests for _ in p.tests),
@@ -176,7 +239,7 @@ class FixService:
         for fid, (fix, _h) in list(st.fixes.items()):
             if fix.problem is not None and fix.problem.kind == keep_kind:
                 continue
-            if fid in st.recorded and fid not in st.applied:
+            if fid in st.shown and fid not in st.applied:
                 self._outcome(fid, "rejected")
             del st.fixes[fid]
 
@@ -198,7 +261,8 @@ class FixService:
             fixes += [(_fix_id(f, h), f) for f in await self.syntax_fixes_for(uri, text)]
         else:
             fixes += [(fid, f) for fid, (f, fh) in st.fixes.items()
-                      if fh == h and f.problem is not None and f.problem.kind == "test"]
+                      if fh == h and f.problem is not None and f.problem.kind == "test"
+                      and fid in st.shown]
         actions = []
         for i, (fid, fix) in enumerate(fixes):
             diag = [d for d in params.context.diagnostics if d.source == SOURCE]
@@ -212,7 +276,6 @@ class FixService:
                                       arguments=[fid]),
                 data={"uri": uri, "fixId": fid},
             ))
-            self._record_shown(uri, fid, fix, rank=i)
         return actions
 
     def resolve(self, action: types.CodeAction) -> types.CodeAction:
@@ -249,27 +312,13 @@ class FixService:
         pipeline = getattr(self.server, "pipeline", None)
         return getattr(pipeline, "recorder", None), getattr(pipeline, "session", "fixes")
 
-    def _record_shown(self, uri: str, fid: str, fix: Fix, rank: int) -> None:
-        st = self.doc(uri)
-        if fid in st.recorded:
-            return
-        st.recorded.add(fid)
+    def _record(self, fid: str, fix: Fix, verdict: Any, text_hash: str) -> None:
         recorder, session = self._recorder()
         if recorder is None:
             return
         try:
-            from tact.telemetry.records import Decision, Stage
-
-            recorder.record(Decision(
-                id=fid, session=session, time=time.time(), language="python", kind="fix",
-                stage=Stage.SHOWN, shown=True, engine="tact-fix",
-                suggestion_hash=fid, suggestion_chars=len(fix.new_text),
-                features={"fix_edit_size": fix.edit_size, "fix_operator": fix.operator,
-                          "fix_validation": fix.validation, "fix_kind": fix.problem.kind
-                          if fix.problem else "", "fix_rank": rank,
-                          "fix_tests_fixed": len(fix.tests_fixed),
-                          "fix_tests_kept": len(fix.tests_kept),
-                          "fix_precision": self.settings().precision}))
+            recorder.record(fix_decision(fid, session, fix, verdict, document_hash=text_hash,
+                                         when=time.time()))
         except Exception:
             log.exception("recording a fix decision failed")
 
@@ -277,16 +326,16 @@ class FixService:
         for st in self.docs.values():
             if fid in st.fixes or fid in st.recorded:
                 st.applied.add(fid)
-                self._outcome(fid, "accepted")
+                self._outcome(fid, "accepted", override=True)
                 return True
         return False
 
-    def _outcome(self, fid: str, outcome: str) -> None:
+    def _outcome(self, fid: str, outcome: str, override: bool = False) -> None:
         recorder, _ = self._recorder()
         if recorder is None:
             return
         try:
-            recorder.set_outcome(fid, outcome, time=time.time())
+            recorder.set_outcome(fid, outcome, time=time.time(), override=override)
         except Exception:
             log.exception("recording a fix outcome failed")
 

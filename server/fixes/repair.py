@@ -433,7 +433,7 @@ def _repair_in(sb: Sandbox, source: str, cfg: dict, precision: str, max_fixes: i
     for m, s in ranked[:max_fixes]:
         fix = _make_fix(source, m, s, failing, fixed_tests, kept, strength, len(validated),
                         tried, susp)
-        fix.evidence = evidence.get(id(m), {})
+        fix.evidence = {**evidence.get(id(m), {}), "validated": len(validated), "tried": tried}
         result.fixes.append(fix)
     result.note = f"{len(validated)} validated of {tried} candidates"
 

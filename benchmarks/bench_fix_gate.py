@@ -1,0 +1,193 @@
+"""A first fix-gate model, before any user: fix telemetry from judged benchmark fixes.
+
+No programmer has applied a tact fix yet, so the first labels come from benchmarks
+where "would a programmer apply it" has a stand-in: *is the fix right*, judged exactly
+as ``benchmarks/bench_fixes.py`` judges it (HumanEvalFix: passes every assert, hidden
+ones included, and agrees with the canonical solution on generated inputs; single-token
+syntax breaks: the fixed code has the original's AST). Every fix the fixer offers (up
+to 3 per problem, as in the editor) becomes a ``Decision(kind="fix")`` built by the
+server's own code (``tact.server.fixes.gating.fix_decision``, features from
+``tact.models.features.fix``), outcome ``accepted`` if right, ``rejected`` if not. One
+session per task (HumanEvalFix task id, or the broken document), so validation by
+session is validation on unseen tasks.
+
+Usage::
+
+    python benchmarks/bench_fix_gate.py produce --telemetry sqlite:///fixgate.db
+    python benchmarks/bench_fix_gate.py evaluate --telemetry sqlite:///fixgate.db
+    tact model train --telemetry sqlite:///fixgate.db --fix-model only --out DIR
+
+``evaluate`` is nested validation by task (each held-out task scored by a model and a
+threshold trained without it) and prints, per threshold rule, the share of shown fixes
+that are right before and after the gate and the share of right fixes it hides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_fixes import (  # the judging code is shared, not copied
+    DATA,
+    _judge,
+    _same_ast,
+    _test_file,
+    make_breaks,
+    split_check,
+)
+
+
+def _h(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _decisions(fixes: list, labels: list[bool], session: str, doc: str, precision: str,
+               source: str) -> list:
+    from tact.server.fixes.gating import FixGate, fix_decision
+    from tact.telemetry.records import Outcome
+
+    gate = FixGate()  # no model: features only, every fix shown
+    out = []
+    now = time.time()
+    for rank, (fix, ok) in enumerate(zip(fixes, labels, strict=True)):
+        verdict = gate.decide(fix, rank=rank, siblings=fixes, precision=precision,
+                              gate_settings=None, rng=None)  # type: ignore[arg-type]
+        fid = "fixgate-" + _h(f"{session}|{doc}|{precision}|{rank}|{fix.fixed_source}")
+        out.append(fix_decision(fid, session, fix, verdict, document_hash=doc, when=now,
+                                source=source,
+                                outcome=Outcome.ACCEPTED if ok else Outcome.REJECTED))
+    return out
+
+
+def produce_humanevalfix(precisions: list[str], limit: int, timeout: float) -> list:
+    from tact.server.fixes.repair import repair_file
+
+    rows = [json.loads(x) for x in
+            (DATA / "humanevalfix" / "tasks.jsonl").read_text().splitlines()][:limit]
+    out = []
+    for row in rows:
+        entry = row["entry_point"]
+        bodies, param = split_check(row["test"], entry)
+        tree = ast.parse(row["test"])
+        helpers = "\n".join(ast.unparse(n) for n in tree.body
+                            if not (isinstance(n, ast.FunctionDef) and n.name == "check")
+                            and not isinstance(n, ast.Expr))
+        visible = bodies[::2] if len(bodies) > 1 else bodies
+        buggy = row["declaration"] + row["buggy_solution"]
+        for precision in precisions:
+            with tempfile.TemporaryDirectory() as tmp:
+                d = Path(tmp)
+                (d / "buggy.py").write_text(buggy)
+                (d / "test_buggy.py").write_text(_test_file(entry, param, visible, helpers))
+                result = repair_file(d / "buggy.py", [d / "test_buggy.py"],
+                                     precision=precision, timeout=timeout, max_fixes=3)
+            labels = [_judge(f.fixed_source, row, bodies, param, helpers, timeout)
+                      for f in result.fixes]
+            out += _decisions(result.fixes, labels, f"hef:{row['task_id']}",
+                              _h(buggy + precision), precision, "fixbench-humanevalfix")
+        print(f"  {row['task_id']}: {len(out)} fix decisions so far", file=sys.stderr,
+              flush=True)
+    return out
+
+
+def produce_breaks(n: int, seeds: list[int]) -> list:
+    from tact.server.fixes.syntax import syntax_fixes
+
+    out = []
+    for seed in seeds:
+        for in_file in (False, True):
+            for orig, broken, _kind in make_breaks(n, seed=seed, in_file=in_file):
+                fixes = syntax_fixes(broken, precision="standard", max_fixes=3)
+                labels = [_same_ast(f.fixed_source, orig) for f in fixes]
+                out += _decisions(fixes, labels, f"syn:{_h(orig)}", _h(broken), "standard",
+                                  "fixbench-syntax")
+            print(f"  breaks seed {seed} in_file={in_file}: {len(out)} fix decisions",
+                  file=sys.stderr, flush=True)
+    return out
+
+
+def cmd_produce(args: argparse.Namespace) -> None:
+    from tact.telemetry.store import open_store
+
+    t0 = time.perf_counter()
+    decisions = produce_breaks(args.breaks, args.seeds) if args.breaks else []
+    if args.humanevalfix:
+        decisions += produce_humanevalfix(args.precisions, args.limit, args.timeout)
+    with open_store(args.telemetry) as store:
+        store.record_many(decisions)
+    right = sum(d.outcome.value == "accepted" for d in decisions)
+    print(f"{len(decisions)} fix decisions ({right} right) from "
+          f"{len({d.session for d in decisions})} tasks written to {args.telemetry} "
+          f"in {time.perf_counter() - t0:.0f} s")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from tact.models.gate.fixes import evaluate_fix_gate, load_fix_data
+
+    data = load_fix_data([args.telemetry])
+    print(f"{len(data)} labelled fix decisions, {int(data.y.sum())} right, "
+          f"{len(set(data.groups.tolist()))} tasks; nested {args.folds}-fold validation "
+          "by task")
+    rules: list[dict] = [{"cost": c} for c in args.costs] + [{"budget": b} for b in args.budgets]
+    kinds = sorted({str(f.get("fix_kind")) for f in data.features})
+    for kind in [None, *kinds]:
+        sub = data
+        if kind is not None:
+            idx = [i for i, f in enumerate(data.features) if f.get("fix_kind") == kind]
+            sub = data.subset(idx)
+            if len(set(sub.groups.tolist())) < 2:
+                continue
+        print(f"\n## {kind or 'all fixes'} ({len(sub)} fixes)")
+        print("| rule | held-out AUC | shown | right among shown (before -> after) | right "
+              "hidden | wrong hidden | first fix right (before -> after) | problems with "
+              "a fix shown |")
+        print("|---|---|---|---|---|---|---|---|")
+        for rule in rules:
+            r = evaluate_fix_gate(sub, cost=rule.get("cost", 0.2), budget=rule.get("budget"),
+                                  n_splits=args.folds, seed=args.seed)
+            auc = "n/a" if r["held_out_auc"] is None else f"{r['held_out_auc']:.3f}"
+            after = r["right_share_after"]
+            print(f"| {r['rule']} | {auc} | {r['shown']}/{r['fixes']} | "
+                  f"{r['right_share_before']:.1%} -> "
+                  f"{'n/a' if after is None else f'{after:.1%}'} | "
+                  f"{r['right_hidden_percent']:.1f}% | {r['wrong_hidden_percent']:.1f}% | "
+                  f"{r['first_fix_precision_before']:.1%} -> "
+                  f"{r['first_fix_precision_after']:.1%} | "
+                  f"{r['problems_with_a_fix_shown_after']}/{r['problems']} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("produce", help="run the fixer on benchmarks, judge, write telemetry")
+    p.add_argument("--telemetry", required=True, metavar="URL")
+    p.add_argument("--breaks", type=int, default=300, help="syntax breaks per seed and mode")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--no-humanevalfix", dest="humanevalfix", action="store_false")
+    p.add_argument("--precisions", nargs="+", default=["standard", "lenient"])
+    p.add_argument("--limit", type=int, default=10**6, help="HumanEvalFix tasks")
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.set_defaults(func=cmd_produce)
+    e = sub.add_parser("evaluate", help="nested validation by task of the fix gate")
+    e.add_argument("--telemetry", required=True, metavar="URL")
+    e.add_argument("--folds", type=int, default=5)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--costs", type=float, nargs="*", default=[0.2, 0.5, 1.0],
+                   help="utility rule costs (benefit 1)")
+    e.add_argument("--budgets", type=float, nargs="*", default=[5.0, 10.0],
+                   help="max %% of right fixes hidden (inner validation)")
+    e.set_defaults(func=cmd_evaluate)
+    args = ap.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
