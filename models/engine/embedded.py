@@ -363,6 +363,8 @@ CONTEXT_STAT_KEYS = (
     "roll_chars",
     "roll_min_prob",
     "roll_eol",
+    "roll_logprob",
+    "roll_margin",
 )
 _ROLLOUT_TOKENS = 6
 
@@ -375,12 +377,15 @@ def _rollout(
     end -- the length and least token probability a suggestion would have, the
     strongest stage-2 signals, for a fraction of the search's cost."""
     if not first or first[0][0] < search.s.min_first_prob:
-        return {"roll_tokens": 0.0, "roll_chars": 0.0, "roll_min_prob": 0.0, "roll_eol": 0.0}
+        return {"roll_tokens": 0.0, "roll_chars": 0.0, "roll_min_prob": 0.0, "roll_eol": 0.0,
+                "roll_logprob": 0.0, "roll_margin": 0.0}
     p0, tok = first[0]
     hist = [*history, tok]
     st = list(stack)
     _push_bracket(st, tok)
     n, chars, low, eol = 1, len(tok.strip()), p0, 0.0
+    logprob = math.log(p0)
+    margin = p0 - (first[1][0] if len(first) > 1 else 0.0)
     while n < _ROLLOUT_TOKENS and not tok.startswith("\n"):
         dist = search._distribution(hist, "")
         p, tok = next(((p, t) for p, t in dist if _fits(st, t)), (0.0, ""))
@@ -391,14 +396,17 @@ def _rollout(
         ):
             eol = 1.0
             low = min(low, p)
+            logprob += math.log(p)
             break
         _push_bracket(st, tok)
         hist.append(tok)
         n += 1
         chars += len(tok)
         low = min(low, p)
+        logprob += math.log(p)
+        margin += p - next((q for q, t in dist[:2] if t != tok), 0.0)
     return {"roll_tokens": float(n), "roll_chars": float(chars), "roll_min_prob": low,
-            "roll_eol": eol}
+            "roll_eol": eol, "roll_logprob": logprob, "roll_margin": margin / n}
 
 
 def _walk(paths: Iterable[Path]) -> Iterable[Path]:
@@ -542,16 +550,18 @@ class _Search:
         for i, (p, tok) in enumerate(first[:max_candidates]):
             if p < self.s.min_first_prob:
                 break
-            cand = self._extend(history, tok, p)
+            nxt = first[i + 1][0] if i + 1 < len(first) else 0.0
+            if i > 0:
+                nxt = max(nxt, first[0][0])  # the runner-up of a later pick is the best
+            cand = self._extend(history, tok, p, nxt)
             if cand is not None:
                 if signals is None:
                     signals = self._context_signals(history)
-                nxt = first[i + 1][0] if i + 1 < len(first) else 0.0
                 details = dict(signals)
                 details["first_token_prob"] = p
                 details["runner_up_prob"] = nxt
                 details["first_margin"] = p - nxt
-                details["min_token_logprob"] = cand.details["min_token_logprob"]  # type: ignore[index]
+                details.update(cand.details or {})
                 cand = replace(cand, details=details)
                 results.append(cand)
         return results
@@ -579,7 +589,7 @@ class _Search:
             "partial_chars": float(len(self.ctx.partial.strip())),
         }
 
-    def _extend(self, history: list[str], tok: str, p: float) -> Candidate | None:
+    def _extend(self, history: list[str], tok: str, p: float, alt: float = 0.0) -> Candidate | None:
         s = self.s
         stack = list(self.ctx.stack)
         opens = self._opens_block(history, stack)
@@ -587,6 +597,7 @@ class _Search:
         hist = [*history, tok]
         out = [tok]
         logps = [math.log(p)]
+        alts = [alt]  # the runner-up's probability at each step (for the gate)
         lines = 1
         multiline = False
         at_boundary = False  # stopped right before a newline: the last line is whole
@@ -612,6 +623,8 @@ class _Search:
                 p, nxt = next(((p, t) for p, t in dist if _fits(stack, t)), (0.0, ""))
             if p < s.min_next_prob:
                 break
+            # dist is sorted: the runner-up is the best token other than the pick.
+            alt = next((q for q, t in dist[:2] if t != nxt), 0.0)
             if self.closing and nxt.strip() and self.closing.startswith(nxt.strip()):
                 at_boundary = True
                 break  # the editor already has this closing text after the cursor
@@ -636,6 +649,7 @@ class _Search:
             out.append(nxt)
             hist.append(nxt)
             logps.append(math.log(p))
+            alts.append(alt)
             chars += len(nxt)
         if s.whole_lines and not multiline and not at_boundary:
             return None
@@ -652,7 +666,7 @@ class _Search:
         if multiline and not at_boundary:
             # Stopped mid-line: keep whole lines only, half a line is a worse guess.
             last_nl = max(i for i, t in enumerate(out) if t.startswith("\n"))
-            out, logps = out[:last_nl], logps[:last_nl]
+            out, logps, alts = out[:last_nl], logps[:last_nl], alts[:last_nl]
         if not out:
             return None
         text = syntax.detokenize(out, indent=self.ctx.indent)
@@ -667,8 +681,45 @@ class _Search:
             logprob=logprob,
             num_tokens=len(out),
             provider="embedded",
-            details={"min_token_logprob": min(logps)},
+            details={**_path_signals(out, logps, alts), **self._support(history, out)},
         )
+
+    def _support(self, history: list[str], out: list[str]) -> dict[str, float]:
+        """How well the suggestion's first line is backed by text seen before: per
+        token, the deepest n-gram order at which this exact (context, token) was seen
+        in the workspace or the document model, and how often (at that order). A line
+        seen whole before (deep matches all along) is usually right; one stitched
+        from short contexts usually is not. A few dict look-ups per token."""
+        n = self.order - 1
+        hist = list(history[-n:]) if n else []
+        depths: list[int] = []
+        support: list[int] = []
+        for tok in out[:_SUPPORT_TOKENS]:
+            if tok.startswith("\n") and depths:
+                break
+            best, count = 0, 0
+            for model in (self.model, self.local):
+                if model is None:
+                    continue
+                chain = model.chain(hist[-(model.order - 1):] if model.order > 1 else [])
+                for k in range(len(chain) - 1, -1, -1):
+                    c = chain[k].counts.get(tok, 0)
+                    if c:
+                        if k > best or (k == best and c > count):
+                            best, count = k, c
+                        break
+            depths.append(best)
+            support.append(count)
+            hist.append(tok)
+            if len(hist) > n:
+                del hist[0]
+        if not depths:
+            return {"min_depth": 0.0, "mean_depth": 0.0, "min_support": 0.0}
+        return {
+            "min_depth": float(min(depths)),
+            "mean_depth": sum(depths) / len(depths),
+            "min_support": float(min(support)),
+        }
 
     def _beam(self, hist: list[str], stack: list[str], width: int, limit: int) -> list[str]:
         """The most probable rest of the line (tokens before the newline or the closing
@@ -722,6 +773,45 @@ class _Search:
 
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = frozenset(_BRACKETS.values())
+
+
+_SUPPORT_TOKENS = 16  # first-line tokens whose n-gram support is measured
+
+
+def _path_signals(out: list[str], logps: list[float], alts: list[float]) -> dict[str, float]:
+    """The gate's confidence signals along a suggestion's tokens (cheap: one pass).
+
+    A shown suggestion is mostly judged by its first line, and taken when at least its
+    first half is right, so besides the least token's log-probability this measures
+    the probability of the first line (``confidence``, the same meaning as an LLM's
+    sequence probability) and of the tokens covering half of it, the runner-ups'
+    mean log-probability (Copilot's ``meanAlternativeLogProb``), the mean margin to
+    the runner-up, and how many tokens were coin flips (p < 0.5)."""
+    line_lp, half_lp, line_chars = 0.0, 0.0, 0
+    for t in out:
+        if t.startswith("\n") and line_chars:
+            break
+        line_chars += len(t.strip())
+    need = max(4, (line_chars + 1) // 2)
+    seen, covered = 0, False
+    for t, lp in zip(out, logps, strict=True):
+        if t.startswith("\n") and seen:
+            break
+        line_lp += lp
+        if not covered:
+            half_lp += lp
+            seen += len(t.strip())
+            covered = seen >= need
+    n = len(logps)
+    ps = [math.exp(lp) for lp in logps]
+    return {
+        "min_token_logprob": min(logps),
+        "confidence": math.exp(line_lp),
+        "half_line_logprob": half_lp,
+        "mean_alt_logprob": sum(math.log(max(a, 1e-4)) for a in alts) / n,
+        "mean_margin": sum(p - a for p, a in zip(ps, alts, strict=True)) / n,
+        "low_tokens": float(sum(1 for p in ps if p < 0.5)),
+    }
 
 
 def _push_bracket(stack: list[str], tok: str) -> None:

@@ -60,6 +60,19 @@ DETAIL_KEYS = (
     "local_context_count",  # the same in the document
     "local_share",  # weight of the document model in the mixture (0..1)
     "partial_chars",  # characters of the word already typed at the cursor
+    "half_line_logprob",  # log-probability of the tokens covering half the first line
+    "mean_margin",  # mean over tokens of its probability minus the runner-up's
+    "low_tokens",  # how many tokens had probability < 0.5
+    "min_depth",  # least n-gram order at which a first-line token was seen after its context
+    "mean_depth",  # mean of that order over the first line's tokens
+    "min_support",  # least count of such a (context, token) at its deepest order
+)
+
+# Provider-generic confidence signals (any engine or LLM can fill them; the gate reads
+# them as ``sug_alt_logprob`` / ``sug_confidence``, also from Copilot's telemetry):
+PROVIDER_SIGNAL_KEYS = (
+    "mean_alt_logprob",  # mean log-probability of the runner-up token at each step
+    "confidence",  # the provider's probability, 0..1, that its (first line) is right
 )
 
 

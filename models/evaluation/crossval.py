@@ -58,6 +58,7 @@ class CVResult:
 def _oof_with_models(
     name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray,
     folds: Sequence[tuple[np.ndarray, np.ndarray]], seed: int,
+    columns: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, Any]]]:
     out = np.zeros(len(y))
     models = []
@@ -65,7 +66,7 @@ def _oof_with_models(
         if len(np.unique(y[tr])) < 2:
             out[va] = float(y[tr].mean())
             continue
-        m = fit_estimator(make_estimator(name, seed), X[tr], y[tr], w[tr])
+        m = fit_estimator(make_estimator(name, seed, len(tr), columns), X[tr], y[tr], w[tr])
         out[va] = raw_proba(m, X[va])
         models.append((va, m))
     return out, models
@@ -78,10 +79,13 @@ def _stage_cv(
 ) -> StageCV:
     X = blank(X, excluded_columns(stage, exclude))
     Xm = X if mask is None else X[:, mask]
+    names = SCHEMA.columns(stage)
+    if mask is not None:
+        names = [c for c, keep in zip(names, mask, strict=True) if keep]
     results: dict[str, float | None] = {}
     best_name, best_auc, best = None, -1.0, None
     for name in candidates:
-        raw, models = _oof_with_models(name, Xm, data.y, data.weights, folds, seed)
+        raw, models = _oof_with_models(name, Xm, data.y, data.weights, folds, seed, names)
         a = metrics.auc(data.y, raw, data.weights)
         results[name] = a
         if (a or 0.0) > best_auc:

@@ -77,7 +77,9 @@ def request_features(
     tree: Any = None,
     cursor_byte: int | None = None,
     engine: str = "tact",
+    details: Mapping[str, float] | None = None,
 ) -> dict[str, float | str]:
     """All features of one decision (stage 1 and stage 2 together)."""
     s1 = stage1_features(prefix, suffix, language, state, time, tree, cursor_byte)
-    return stage2_features(s1, prefix, suffix, language, text, score, num_tokens, engine)
+    return stage2_features(s1, prefix, suffix, language, text, score, num_tokens, engine,
+                           details=details)

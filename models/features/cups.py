@@ -117,6 +117,16 @@ def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, f
     prompt = _get(event, "prompt") or ""
     suggestion = _get(event, "suggestion") or ""
     num_tokens = _measure(event, "numTokens")
+    # Copilot's own confidence signals, known when the suggestion is shown (the
+    # provider-generic ones: see tact.models.engine.provider.PROVIDER_SIGNAL_KEYS).
+    signals = {
+        k: v
+        for k, v in (
+            ("mean_alt_logprob", _measure(event, "meanAlternativeLogProb")),
+            ("confidence", _measure(event, "confidence")),
+        )
+        if v is not None
+    }
     return request_features(
         prefix=prompt,
         suffix="",
@@ -127,6 +137,7 @@ def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, f
         score=_measure(event, "meanLogProb"),
         num_tokens=int(num_tokens) if num_tokens else None,
         engine="copilot",
+        details=signals or None,
     )
 
 

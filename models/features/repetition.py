@@ -10,10 +10,11 @@ the prefix (C speed: tens of microseconds on a large file).
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from tact.models.engine.embedded import CONTEXT_STAT_KEYS
-from tact.models.engine.provider import DETAIL_KEYS
+from tact.models.engine.provider import DETAIL_KEYS, PROVIDER_SIGNAL_KEYS
 
 # How far back the document is searched for repeats.
 HAYSTACK_CHARS = 60_000
@@ -114,14 +115,36 @@ def engine_detail_features(details: object) -> dict[str, float]:
     ``eng_has_details`` = 0 and neutral values when the engine gave none (CUPS,
     other providers), so one model serves both."""
     out = {f"eng_{k}": 0.0 for k in DETAIL_KEYS}
+    out.update(provider_signal_features(details))
     if not isinstance(details, dict) and not hasattr(details, "get"):
         out["eng_has_details"] = 0.0
         return out
+    found = False
     for k in DETAIL_KEYS:
         v = details.get(k)  # type: ignore[union-attr]
         if isinstance(v, (int, float)) and v == v:
             out[f"eng_{k}"] = float(v)
-    out["eng_has_details"] = 1.0
+            found = True
+    out["eng_has_details"] = float(found)
+    return out
+
+
+def provider_signal_features(details: object) -> dict[str, float]:
+    """Confidence signals any provider can give (``PROVIDER_SIGNAL_KEYS``): the
+    runner-up tokens' mean log-probability and the provider's own 0..1 confidence.
+    Copilot's telemetry has both (``meanAlternativeLogProb``, ``confidence``), the
+    embedded engine computes them from its token probabilities; a ``has`` flag says
+    whether each is known (engines' scales differ: ``sug_engine`` tells them apart)."""
+    out = {"sug_alt_logprob": 0.0, "sug_has_alt": 0.0, "sug_confidence": 0.0,
+           "sug_has_confidence": 0.0}
+    if details is None or not hasattr(details, "get"):
+        return out
+    alt = details.get(PROVIDER_SIGNAL_KEYS[0])  # type: ignore[union-attr]
+    if isinstance(alt, (int, float)) and math.isfinite(alt):
+        out["sug_alt_logprob"], out["sug_has_alt"] = float(alt), 1.0
+    conf = details.get(PROVIDER_SIGNAL_KEYS[1])  # type: ignore[union-attr]
+    if isinstance(conf, (int, float)) and math.isfinite(conf):
+        out["sug_confidence"], out["sug_has_confidence"] = float(conf), 1.0
     return out
 
 

@@ -23,7 +23,7 @@ from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
 from tact.models.features.window import NODE_CATEGORIES
 
 FEATURE_SCHEMA_NAME = "tact-gate-features"
-FEATURE_SCHEMA_VERSION = "5"
+FEATURE_SCHEMA_VERSION = "6"
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
 OPEN_BRACKETS = ("none", "paren", "square", "curly")
@@ -113,6 +113,9 @@ CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
     _n("ctx_eng_roll_chars", "context", "log1p"),
     _n("ctx_eng_roll_min_prob", "context"),
     _n("ctx_eng_roll_eol", "context"),
+    # v6: the look-ahead's log-probability and mean margin to the runner-up
+    _n("ctx_eng_roll_logprob", "context"),
+    _n("ctx_eng_roll_margin", "context"),
 )
 
 STATE_SPECS: tuple[FeatureSpec, ...] = (
@@ -186,6 +189,18 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
     _n("eng_local_context_count", "suggestion", "log1p"),
     _n("eng_local_share", "suggestion"),
     _n("eng_partial_chars", "suggestion", "log1p"),
+    # v6: provider-generic confidence (Copilot's telemetry has them too) and the
+    # embedded engine's signals along the suggestion's first line
+    _n("sug_alt_logprob", "suggestion"),
+    _n("sug_has_alt", "suggestion"),
+    _n("sug_confidence", "suggestion"),
+    _n("sug_has_confidence", "suggestion"),
+    _n("eng_half_line_logprob", "suggestion"),
+    _n("eng_mean_margin", "suggestion"),
+    _n("eng_low_tokens", "suggestion", "log1p"),
+    _n("eng_min_depth", "suggestion"),
+    _n("eng_mean_depth", "suggestion"),
+    _n("eng_min_support", "suggestion", "log1p"),
 )
 
 

@@ -31,6 +31,7 @@ from tact.models.gate.errors import TrainingError
 from tact.models.gate.estimators import (
     CANDIDATES,
     CalibratedGate,
+    RoutedGate,
     apply_platt,
     fit_estimator,
     fit_platt,
@@ -61,6 +62,28 @@ def blank(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
     X = X.copy()
     X[:, cols] = 0.0
     return X
+
+
+# Stage 2 is routed on the suggestion's engine (see RoutedGate) when both sides have
+# at least this many labelled decisions from at least 2 sessions, with both outcomes.
+ROUTE_FEATURE = "sug_engine=tact"
+MIN_ROUTE_ROWS = 200
+
+
+def route_mask(stage: int, X: np.ndarray, groups: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Rows served by the engine-side model of a routed stage 2 (None: no routing)."""
+    if stage != 2:
+        return None
+    col = SCHEMA.columns(2).index(ROUTE_FEATURE)
+    on = X[:, col] > 0.5
+    for side in (on, ~on):
+        if (
+            side.sum() < MIN_ROUTE_ROWS
+            or len(np.unique(groups[side])) < 2
+            or len(np.unique(y[side])) < 2
+        ):
+            return None
+    return on
 
 
 # "Hide at most X% of accepted suggestions" budgets stored in the model card.
@@ -97,6 +120,7 @@ def oof_predictions(
     w: np.ndarray | None,
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
     seed: int = 0,
+    columns: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Out-of-fold raw P(accept) of candidate ``name`` (every row predicted by a model
     that never saw its session). A fold whose training side has one class predicts
@@ -107,7 +131,7 @@ def oof_predictions(
             out[va] = float(y[tr].mean())
             continue
         wt = None if w is None else w[tr]
-        model = fit_estimator(make_estimator(name, seed), X[tr], y[tr], wt)
+        model = fit_estimator(make_estimator(name, seed, len(tr), columns), X[tr], y[tr], wt)
         out[va] = raw_proba(model, X[va])
     return out
 
@@ -117,7 +141,7 @@ class StageResult:
     """One trained stage: the calibrated model and what validation said about it."""
 
     stage: int
-    model: CalibratedGate
+    model: CalibratedGate | RoutedGate
     columns: list[str]
     candidates: dict[str, dict[str, Any]]
     validation: dict[str, Any]
@@ -161,34 +185,60 @@ def _fit_stage(
     cols = excluded_columns(stage, exclude)
     X = blank(data.matrix(stage), cols)
     y, w = data.y, data.weights
+    X_full = blank(full.matrix(stage)[fit_idx], cols)
+    y_full, w_full = full.y[fit_idx], full.weights[fit_idx]
+    on_val = route_mask(stage, X, data.groups, y)
+    on_fit = route_mask(stage, X_full, full.groups[fit_idx], y_full) if on_val is not None else None
+    if on_val is None or on_fit is None:
+        sides = [(np.ones(len(y), bool), np.ones(len(y_full), bool), "")]
+    else:
+        sides = [(on_val, on_fit, "on:"), (~on_val, ~on_fit, "off:")]
     results: dict[str, dict[str, Any]] = {}
-    oofs: dict[str, np.ndarray] = {}
-    step = share / (len(candidates) + 1)
-    for name in candidates:
+    gates: list[CalibratedGate] = []
+    p_val = np.zeros(len(y))
+    step = share / (len(candidates) * len(sides) + 1)
+    for rows, fit_rows, tag in sides:
+        idx = np.flatnonzero(rows)
+        pos = np.full(len(y), -1)
+        pos[idx] = np.arange(len(idx))
+        sub_folds = [(pos[tr][pos[tr] >= 0], pos[va][pos[va] >= 0]) for tr, va in folds]
+        sub_folds = [(tr, va) for tr, va in sub_folds if len(tr) and len(va)]
+        Xs, ys, ws = X[idx], y[idx], w[idx]
+        oofs: dict[str, np.ndarray] = {}
+        for name in candidates:
+            if progress:
+                progress(f"stage {stage}: validating {tag}{name} on {len(sub_folds)} "
+                         "session folds", done)
+            t0 = time.perf_counter()
+            oofs[name] = oof_predictions(name, Xs, ys, ws, sub_folds, seed, SCHEMA.columns(stage))
+            results[f"{tag}{name}"] = {
+                "auc": metrics.auc(ys, oofs[name], ws),
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+            done += step
+        best = max(candidates,
+                   key=lambda n: (results[f"{tag}{n}"]["auc"] or 0.0, -candidates.index(n)))
+        a, b = fit_platt(oofs[best], ys, ws)
         if progress:
-            progress(f"stage {stage}: validating {name} on {len(folds)} session folds", done)
-        t0 = time.perf_counter()
-        oofs[name] = oof_predictions(name, X, y, w, folds, seed)
-        results[name] = {
-            "auc": metrics.auc(y, oofs[name], w),
-            "seconds": round(time.perf_counter() - t0, 3),
-        }
-        done += step
-    best = max(candidates, key=lambda n: (results[n]["auc"] or 0.0, -candidates.index(n)))
-    a, b = fit_platt(oofs[best], y, w)
-    if progress:
-        progress(f"stage {stage}: refitting {best} on all data", done)
-    X_fit = blank(full.matrix(stage)[fit_idx], cols)
-    base = fit_estimator(make_estimator(best, seed), X_fit, full.y[fit_idx], full.weights[fit_idx])
-    calibrated = CalibratedGate(base=base, a=a, b=b, name=best)
-    p_val = apply_platt(oofs[best], a, b)
+            progress(f"stage {stage}: refitting {tag}{best} on all data", done)
+        fx = np.flatnonzero(fit_rows)
+        base = fit_estimator(make_estimator(best, seed, len(fx), SCHEMA.columns(stage)),
+                             X_full[fx], y_full[fx],
+                             w_full[fx])
+        gates.append(CalibratedGate(base=base, a=a, b=b, name=best))
+        p_val[idx] = apply_platt(oofs[best], a, b)
+    model: CalibratedGate | RoutedGate = gates[0]
+    if len(gates) == 2:
+        model = RoutedGate(on=gates[0], off=gates[1],
+                           route_column=SCHEMA.columns(2).index(ROUTE_FEATURE),
+                           route_name=ROUTE_FEATURE)
     ops = []
     for budget in BUDGETS:
         op = metrics.operating_point(y, p_val, budget, w)
         ops.append({"max_accepted_hidden_percent": budget, **op.to_dict()})
     return StageResult(
         stage=stage,
-        model=calibrated,
+        model=model,
         columns=SCHEMA.columns(stage),
         candidates=results,
         validation=metrics.summary(y, p_val, w),

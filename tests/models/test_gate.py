@@ -151,8 +151,12 @@ def test_excluded_features_do_not_move_predictions(model_dir: Path, data: GateDa
     before = model.predict_stage2(row)
     row.update({name: 0.99 for name in DEFAULT_EXCLUDED})
     assert model.predict_stage2(row) == before
-    row["sug_score"] = -5.0  # a used feature does move it
-    assert model.predict_stage2(row) != before
+    # A used feature does move it (on some row: a tree may leave one row in its leaf).
+    moved = [
+        model.predict_stage2({**f, "sug_score": -5.0}) != model.predict_stage2(f)
+        for f in data.features[:20]
+    ]
+    assert any(moved)
 
 
 def test_model_card_contents(model_dir: Path) -> None:

@@ -1,0 +1,92 @@
+"""Stage 2 routed on the suggestion's engine: one sub-model per engine, one ONNX file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tact.models.evaluation.synthetic import synthetic_cups_events
+from tact.models.gate import GateModel
+from tact.models.gate.data import GateDataset, from_cups
+from tact.models.gate.estimators import CalibratedGate, RoutedGate
+from tact.models.gate.modeldir import save_model
+from tact.models.gate.train import ROUTE_FEATURE, GateTrainer, TrainedGate
+
+
+def _tact_twin(cups: GateDataset) -> GateDataset:
+    """The same decisions as if tact's engine had made them, with the opposite
+    outcomes: a relation no single shared model can fit for both engines."""
+    feats = [{**f, "sug_engine": "tact"} for f in cups.features]
+    return GateDataset(
+        features=feats,
+        y=1 - cups.y,
+        groups=np.asarray([f"tact-{g}" for g in cups.groups]),
+        weights=cups.weights.copy(),
+        ids=[f"tact-{i}" for i in cups.ids],
+        times=cups.times.copy(),
+        sources=["replay"] * len(cups),
+    )
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> GateDataset:
+    path = tmp_path_factory.mktemp("cups") / "sessions.jsonl"
+    events = synthetic_cups_events(n_sessions=8, decisions_per_session=30, seed=3)
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    cups = from_cups(path)
+    return GateDataset.concat([cups, _tact_twin(cups)])
+
+
+@pytest.fixture(scope="module")
+def trained(mixed: GateDataset) -> TrainedGate:
+    return GateTrainer(n_splits=4, seed=0).fit(mixed)
+
+
+def test_stage2_is_routed_when_both_engines_have_data(trained: TrainedGate) -> None:
+    model = trained.stages[2].model
+    assert isinstance(model, RoutedGate)
+    assert model.route_name == ROUTE_FEATURE
+    assert isinstance(trained.stages[1].model, CalibratedGate)  # stage 1 has no engine
+    assert any(k.startswith("on:") for k in trained.stages[2].candidates)
+    assert any(k.startswith("off:") for k in trained.stages[2].candidates)
+
+
+def test_each_row_gets_its_engines_model(trained: TrainedGate, mixed: GateDataset) -> None:
+    model = trained.stages[2].model
+    assert isinstance(model, RoutedGate)
+    X = mixed.matrix(2)
+    on = np.array([f["sug_engine"] == "tact" for f in mixed.features])
+    p = model.predict_proba(X)
+    np.testing.assert_allclose(p[on], model.on.predict_proba(X[on]))
+    np.testing.assert_allclose(p[~on], model.off.predict_proba(X[~on]))
+    # The twins have opposite outcomes: each side ranks its own engine's rows well.
+    auc_on = _auc(mixed.y[on], p[on])
+    auc_off = _auc(mixed.y[~on], p[~on])
+    assert auc_on > 0.6 and auc_off > 0.6
+
+
+def test_routed_onnx_equals_sklearn(
+    trained: TrainedGate, mixed: GateDataset, tmp_path: Path
+) -> None:
+    save_model(trained, tmp_path)
+    card = json.loads((tmp_path / "card.json").read_text())
+    assert card["stages"]["2"]["model"].startswith("routed(")
+    loaded = GateModel.load(tmp_path)
+    X = mixed.matrix(2)
+    np.testing.assert_allclose(
+        loaded.predict_vector(X, 2), trained.stages[2].model.predict_proba(X), atol=1e-5
+    )
+
+
+def test_one_engine_only_is_not_routed(mixed: GateDataset) -> None:
+    cups_only = mixed.subset(np.flatnonzero([f["sug_engine"] != "tact" for f in mixed.features]))
+    result = GateTrainer(n_splits=4, seed=0).fit(cups_only)
+    assert isinstance(result.stages[2].model, CalibratedGate)
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, p))
