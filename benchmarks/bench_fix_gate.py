@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_fixes import (  # the judging code is shared, not copied
@@ -98,13 +100,16 @@ def produce_humanevalfix(precisions: list[str], limit: int, timeout: float) -> l
     return out
 
 
-def produce_breaks(n: int, seeds: list[int]) -> list:
+def produce_breaks(n: int, n_in_file: int, seeds: list[int]) -> list:
     from tact.server.fixes.syntax import syntax_fixes
 
     out = []
     for seed in seeds:
         for in_file in (False, True):
-            for orig, broken, _kind in make_breaks(n, seed=seed, in_file=in_file):
+            count = n_in_file if in_file else n
+            if count <= 0:
+                continue
+            for orig, broken, _kind in make_breaks(count, seed=seed, in_file=in_file):
                 fixes = syntax_fixes(broken, precision="standard", max_fixes=3)
                 labels = [_same_ast(f.fixed_source, orig) for f in fixes]
                 out += _decisions(fixes, labels, f"syn:{_h(orig)}", _h(broken), "standard",
@@ -118,11 +123,18 @@ def cmd_produce(args: argparse.Namespace) -> None:
     from tact.telemetry.store import open_store
 
     t0 = time.perf_counter()
-    decisions = produce_breaks(args.breaks, args.seeds) if args.breaks else []
+    decisions: list = []
+    # Each part is written as soon as it is done: a long run keeps what it finished.
+    if args.breaks:
+        part = produce_breaks(args.breaks, args.in_file_breaks, args.seeds)
+        with open_store(args.telemetry) as store:
+            store.record_many(part)
+        decisions += part
     if args.humanevalfix:
-        decisions += produce_humanevalfix(args.precisions, args.limit, args.timeout)
-    with open_store(args.telemetry) as store:
-        store.record_many(decisions)
+        part = produce_humanevalfix(args.precisions, args.limit, args.timeout)
+        with open_store(args.telemetry) as store:
+            store.record_many(part)
+        decisions += part
     right = sum(d.outcome.value == "accepted" for d in decisions)
     print(f"{len(decisions)} fix decisions ({right} right) from "
           f"{len({d.session for d in decisions})} tasks written to {args.telemetry} "
@@ -130,29 +142,34 @@ def cmd_produce(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from tact.models.gate.fixes import evaluate_fix_gate, load_fix_data
+    from tact.models.evaluation.metrics import utility_threshold
+    from tact.models.gate.fixes import gate_effect, load_fix_data, nested_scores
 
     data = load_fix_data([args.telemetry])
     print(f"{len(data)} labelled fix decisions, {int(data.y.sum())} right, "
           f"{len(set(data.groups.tolist()))} tasks; nested {args.folds}-fold validation "
           "by task")
-    rules: list[dict] = [{"cost": c} for c in args.costs] + [{"budget": b} for b in args.budgets]
     kinds = sorted({str(f.get("fix_kind")) for f in data.features})
+    scores = nested_scores(data, args.budgets, args.folds, args.seed)
     for kind in [None, *kinds]:
-        sub = data
-        if kind is not None:
-            idx = [i for i, f in enumerate(data.features) if f.get("fix_kind") == kind]
-            sub = data.subset(idx)
-            if len(set(sub.groups.tolist())) < 2:
-                continue
-        print(f"\n## {kind or 'all fixes'} ({len(sub)} fixes)")
+        idx = np.arange(len(data)) if kind is None else np.array(
+            [i for i, f in enumerate(data.features) if f.get("fix_kind") == kind])
+        sub = data.subset(idx)
+        sub_scores = type(scores)(scores.p[idx], {b: t[idx] for b, t in
+                                                  scores.budget_thresholds.items()},
+                                  scores.folds, scores.folds_with_model)
+        print(f"\n## {kind or 'all fixes'} ({len(sub)} fixes; one model for all kinds)")
         print("| rule | held-out AUC | shown | right among shown (before -> after) | right "
               "hidden | wrong hidden | first fix right (before -> after) | problems with "
-              "a fix shown |")
-        print("|---|---|---|---|---|---|---|---|")
-        for rule in rules:
-            r = evaluate_fix_gate(sub, cost=rule.get("cost", 0.2), budget=rule.get("budget"),
-                                  n_splits=args.folds, seed=args.seed)
+              "a fix shown | problems with a right fix shown |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        rows = [gate_effect(sub, sub_scores, utility_threshold(1.0, c),
+                            f"utility, cost {c:g} (p < {utility_threshold(1.0, c):.3f})")
+                for c in args.costs]
+        rows += [gate_effect(sub, sub_scores, sub_scores.budget_thresholds[b],
+                             f"max {b:g}% of right hidden (inner validation)")
+                 for b in args.budgets]
+        for r in rows:
             auc = "n/a" if r["held_out_auc"] is None else f"{r['held_out_auc']:.3f}"
             after = r["right_share_after"]
             print(f"| {r['rule']} | {auc} | {r['shown']}/{r['fixes']} | "
@@ -161,7 +178,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
                   f"{r['right_hidden_percent']:.1f}% | {r['wrong_hidden_percent']:.1f}% | "
                   f"{r['first_fix_precision_before']:.1%} -> "
                   f"{r['first_fix_precision_after']:.1%} | "
-                  f"{r['problems_with_a_fix_shown_after']}/{r['problems']} |")
+                  f"{r['problems_with_a_fix_shown_after']}/{r['problems']} | "
+                  f"{r['problems_with_a_right_fix']} -> "
+                  f"{r['problems_with_a_right_fix_shown_after']} |")
 
 
 def main() -> None:
@@ -169,7 +188,10 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("produce", help="run the fixer on benchmarks, judge, write telemetry")
     p.add_argument("--telemetry", required=True, metavar="URL")
-    p.add_argument("--breaks", type=int, default=300, help="syntax breaks per seed and mode")
+    p.add_argument("--breaks", type=int, default=250,
+                   help="single-token breaks of functions alone, per seed")
+    p.add_argument("--in-file-breaks", type=int, default=50,
+                   help="breaks of functions inside their whole file, per seed (slower)")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     p.add_argument("--no-humanevalfix", dest="humanevalfix", action="store_false")
     p.add_argument("--precisions", nargs="+", default=["standard", "lenient"])

@@ -292,7 +292,9 @@ def _train_fix(args: argparse.Namespace, telemetry: list[str], required: bool) -
         trained = FixTrainer(n_splits=args.folds, seed=args.seed).fit(data)
         card = save_fix_model(trained, args.out, benefit=args.benefit, cost=args.cost,
                               notes={"sources": [f"telemetry {u}" for u in telemetry]
-                                     + [f"export {p}" for p in args.export]})
+                                     + [f"export {p}" for p in args.export],
+                                     "command": "tact " + " ".join(sys.argv[1:])
+                                     if sys.argv[0].endswith(("tact", "__main__.py")) else None})
     v = card["model"]["validation"]
     op = (v.get("operating_points") or {}).get("5", {})
     auc = "n/a" if v.get("auc") is None else f"{v['auc']:.3f}"

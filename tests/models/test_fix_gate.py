@@ -49,7 +49,7 @@ def _fix(rng: random.Random, kind: str, score: float) -> Fix:
 
 def synthetic_fix_decisions(n_problems: int, seed: int = 0) -> list:
     """Problems with up to 3 ranked fixes; the first is applied more often, and more
-    often the clearer its lead over the runner-up (as with real syntax repairs)."""
+    often when it is the only candidate or an insertion / comparison repair."""
     rng = random.Random(seed)
     gate = FixGate()
     out = []
@@ -60,8 +60,8 @@ def synthetic_fix_decisions(n_problems: int, seed: int = 0) -> list:
         for rank, f in enumerate(fixes):
             v = gate.decide(f, rank=rank, siblings=fixes, precision="standard",
                             gate_settings=None, rng=rng)  # type: ignore[arg-type]
-            margin = float(v.features["fix_score_margin"])
-            p = 0.15 + 0.7 * (rank == 0) * (margin > 1.0 or len(fixes) == 1)
+            clear = len(fixes) == 1 or v.features["fix_family"] in ("insert", "comparison")
+            p = 0.15 + 0.7 * (rank == 0) * clear
             ok = rng.random() < p
             out.append(fix_decision(f"d{i}-{rank}", f"s{i % 40}", f, v, document_hash=f"doc{i}",
                                     when=1000.0 + i,
@@ -220,3 +220,35 @@ def test_nested_evaluation_scores_held_out_sessions(store_url: str) -> None:
     assert r["shown"] < r["fixes"]  # it hides some at cost = benefit
     assert r["right_share_after"] > r["right_share_before"]
     assert r["problems"] == 300
+
+
+def test_cli_trains_the_fix_model_or_says_why_not(store_url: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "model"
+    r = subprocess.run([sys.executable, "-m", "tact", "model", "train", "--telemetry",
+                        store_url, "--fix-model", "only", "--out", str(out), "--folds", "3"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "fix model:" in r.stdout and "validation AUC" in r.stdout
+    assert FixModel.load(out).card["data"]["decisions"] == len(load_fix_data([store_url]))
+    few = f"sqlite:///{tmp_path / 'few.db'}"
+    with open_store(few) as store:
+        store.record_many(synthetic_fix_decisions(5, seed=2))
+    r = subprocess.run([sys.executable, "-m", "tact", "model", "train", "--telemetry", few,
+                        "--fix-model", "only", "--out", str(tmp_path / "none")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    assert f"need at least {MIN_FIX_DECISIONS}" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert not (tmp_path / "none" / FIX_MODEL_FILE).exists()
+
+
+def test_excluded_score_features_do_not_move_predictions(model_dir: Path,
+                                                         trained: TrainedFixModel) -> None:
+    assert "fix_score" in trained.training["excluded_features"]
+    model = FixModel.load(model_dir)
+    feats = fix_features(syntax_fixes(BROKEN, max_fixes=3)[0])
+    p = model.predict(feats)
+    assert model.predict({**feats, "fix_score": 50.0, "fix_score_margin": -9.0}) == p
+    assert model.predict({**feats, "fix_rank": 2}) != p  # a used feature does move it
