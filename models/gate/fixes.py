@@ -312,6 +312,20 @@ def train_fix_model(out_dir: str | Path, *, telemetry: Sequence[str] = (),
     return save_fix_model(trained, out_dir, benefit=benefit, cost=cost, notes=notes)
 
 
+def train_fix_if_enough(out_dir: str | Path, *, telemetry: Sequence[str] = (),
+                        exports: Sequence[str] = (), benefit: float = DEFAULT_BENEFIT,
+                        cost: float = DEFAULT_COST) -> dict[str, Any] | None:
+    """:func:`train_fix_model` when the sources hold enough labelled fix decisions,
+    else None (nothing written): the hook for commands that train the completion gate
+    and should train the fix gate along with it when they can."""
+    data = load_fix_data(telemetry, exports)
+    if not_enough(data):
+        return None
+    return save_fix_model(FixTrainer().fit(data), out_dir, benefit=benefit, cost=cost,
+                          notes={"sources": [f"telemetry {u}" for u in telemetry]
+                                 + [f"export {p}" for p in exports]})
+
+
 # ------------------------------------------------------------------------------- serving
 
 
@@ -523,4 +537,5 @@ def _per_problem(data: FixDataset, show: np.ndarray) -> dict[str, Any]:
 __all__ = ["FIX_CARD_FILE", "FIX_MODEL_FILE", "MIN_FIX_DECISIONS", "MIN_PER_CLASS",
            "FixDataset", "FixModel", "FixTrainer", "NestedScores", "TrainedFixModel",
            "evaluate_fix_gate", "fix_dataset", "gate_effect", "has_fix_model", "load_fix_data",
-           "nested_scores", "not_enough", "save_fix_model", "train_fix_model"]
+           "nested_scores", "not_enough", "save_fix_model", "train_fix_if_enough",
+           "train_fix_model"]

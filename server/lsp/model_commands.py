@@ -120,6 +120,10 @@ async def train_model(ls: Any) -> dict[str, Any]:
             benefit=gate.benefit,
             cost=gate.cost,
         )
+        from tact.models.gate.fixes import train_fix_if_enough  # the fix gate, if it can
+
+        fix = train_fix_if_enough(out, telemetry=[url], benefit=gate.benefit, cost=gate.cost)
+        card = {**card, "fix": fix and fix.get("version")}
         return card
 
     ls.training = True

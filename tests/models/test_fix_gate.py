@@ -252,3 +252,16 @@ def test_excluded_score_features_do_not_move_predictions(model_dir: Path,
     p = model.predict(feats)
     assert model.predict({**feats, "fix_score": 50.0, "fix_score_margin": -9.0}) == p
     assert model.predict({**feats, "fix_rank": 2}) != p  # a used feature does move it
+
+
+def test_train_fix_if_enough_writes_only_with_enough_labels(store_url: str,
+                                                           tmp_path: Path) -> None:
+    from tact.models.gate.fixes import train_fix_if_enough
+
+    few = f"sqlite:///{tmp_path / 'few.db'}"
+    with open_store(few) as store:
+        store.record_many(synthetic_fix_decisions(5, seed=4))
+    assert train_fix_if_enough(tmp_path / "a", telemetry=[few]) is None
+    assert not (tmp_path / "a" / FIX_CARD_FILE).exists()
+    card = train_fix_if_enough(tmp_path / "b", telemetry=[store_url])
+    assert card is not None and FixModel.load(tmp_path / "b").version == card["version"]
