@@ -16,6 +16,7 @@ Usage::
     python benchmarks/bench_fix_gate.py produce --telemetry sqlite:///fixgate.db
     python benchmarks/bench_fix_gate.py evaluate --telemetry sqlite:///fixgate.db
     tact model train --telemetry sqlite:///fixgate.db --fix-model only --out DIR
+    python benchmarks/bench_fix_gate.py latency        # one decision, in-process
 
 ``evaluate`` is nested validation by task (each held-out task scored by a model and a
 threshold trained without it) and prints, per threshold rule, the share of shown fixes
@@ -183,6 +184,37 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
                   f"{r['problems_with_a_right_fix_shown_after']} |")
 
 
+def cmd_latency(args: argparse.Namespace) -> None:
+    """In-process cost of one fix decision (features + onnxruntime + policy)."""
+    import random
+    import statistics
+
+    from tact.server.fixes.gating import FixGate
+    from tact.server.fixes.syntax import syntax_fixes
+
+    gate = FixGate()
+    if not gate.refresh(args.model):
+        raise SystemExit(f"no fix model in {args.model or 'the packaged default'}")
+    fixes = syntax_fixes("x = [1, 2\nprint(x)\n", max_fixes=3)
+
+    class Settings:
+        enabled, mode, benefit, cost = True, "utility", 1.0, 0.2
+        max_accepted_hidden_percent, exploration = 5.0, 0.05
+
+    rng = random.Random(0)
+    times = []
+    for i in range(args.n):
+        rank = i % len(fixes)
+        t0 = time.perf_counter()
+        gate.decide(fixes[rank], rank=rank, siblings=fixes, precision="standard",
+                    gate_settings=Settings, rng=rng)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    print(f"fix gate decision ({gate.model.version}), {args.n} decisions: "
+          f"p50 {statistics.median(times) * 1e6:.0f} us, "
+          f"p99 {times[int(0.99 * len(times))] * 1e6:.0f} us")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -207,6 +239,11 @@ def main() -> None:
     e.add_argument("--budgets", type=float, nargs="*", default=[5.0, 10.0],
                    help="max %% of right fixes hidden (inner validation)")
     e.set_defaults(func=cmd_evaluate)
+    la = sub.add_parser("latency", help="time one fix gate decision (in-process)")
+    la.add_argument("--model", default=None, metavar="DIR",
+                    help="model directory with a fix model (default: the packaged one)")
+    la.add_argument("-n", type=int, default=10_000)
+    la.set_defaults(func=cmd_latency)
     args = ap.parse_args()
     args.func(args)
 
