@@ -142,7 +142,15 @@ async def test_high_scored_fix_is_shown(tmp_path: Path, base_model: TrainedFixMo
         found = await actions(client, uri, diags)
         assert found and found[0].is_preferred
         rows = await fix_rows(client, url)
-    assert len(rows) >= len(found) and all(d.shown and d.p_accept > 0.99 for d in rows)
+        assert len(rows) >= len(found) and all(d.shown and d.p_accept > 0.99 for d in rows)
+        # the programmer types something else instead: the shown fixes become rejected
+        change(client, uri, "def area(w, h):\n    return w * h\n", 2)
+        for _ in range(200):  # bounded wait for the debounced syntax check
+            rows = await fix_rows(client, url)
+            if rows and all(d.outcome is Outcome.REJECTED for d in rows):
+                break
+            await asyncio.sleep(0.05)
+    assert rows and all(d.outcome is Outcome.REJECTED for d in rows)
 
 
 async def test_corrupt_fix_model_is_refused_and_fixes_still_offered(

@@ -210,6 +210,10 @@ def test_gate_hides_low_and_explores_with_propensity(model_dir: Path) -> None:
     explored = [x for x in verdicts if x.show]
     assert explored and all(x.explored and x.propensity == 0.5 for x in explored)
     assert all(x.propensity == 0.5 and not x.explored for x in verdicts if not x.show)
+    Settings.enabled = False  # the gate switched off: every fix shown, P still logged
+    off = gate.decide(fixes[0], rank=0, siblings=fixes, precision="standard",
+                      gate_settings=Settings, rng=random.Random(0))
+    assert off.show and off.p_accept == v.p_accept and off.propensity == 1.0
 
 
 def test_nested_evaluation_scores_held_out_sessions(store_url: str) -> None:
