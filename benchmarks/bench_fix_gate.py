@@ -70,7 +70,11 @@ def _decisions(fixes: list, labels: list[bool], session: str, doc: str, precisio
     return out
 
 
-def produce_humanevalfix(precisions: list[str], limit: int, timeout: float) -> list:
+def produce_humanevalfix(precisions: list[str], limit: int, timeout: float,
+                         strides: list[int]) -> list:
+    """Every ``stride``-th assert of ``check`` is visible to the fixer (2 = as in
+    bench_fixes.py; 3 = fewer tests, weaker validation, more wrong fixes); the judge
+    always uses all of them. One session per task, whatever the stride and precision."""
     from tact.server.fixes.repair import repair_file
 
     rows = [json.loads(x) for x in
@@ -83,9 +87,9 @@ def produce_humanevalfix(precisions: list[str], limit: int, timeout: float) -> l
         helpers = "\n".join(ast.unparse(n) for n in tree.body
                             if not (isinstance(n, ast.FunctionDef) and n.name == "check")
                             and not isinstance(n, ast.Expr))
-        visible = bodies[::2] if len(bodies) > 1 else bodies
         buggy = row["declaration"] + row["buggy_solution"]
-        for precision in precisions:
+        for stride, precision in [(st, pr) for st in strides for pr in precisions]:
+            visible = bodies[::stride] if len(bodies) > 1 else bodies
             with tempfile.TemporaryDirectory() as tmp:
                 d = Path(tmp)
                 (d / "buggy.py").write_text(buggy)
@@ -95,7 +99,8 @@ def produce_humanevalfix(precisions: list[str], limit: int, timeout: float) -> l
             labels = [_judge(f.fixed_source, row, bodies, param, helpers, timeout)
                       for f in result.fixes]
             out += _decisions(result.fixes, labels, f"hef:{row['task_id']}",
-                              _h(buggy + precision), precision, "fixbench-humanevalfix")
+                              _h(f"{buggy}|{precision}|{stride}"), precision,
+                              "fixbench-humanevalfix")
         print(f"  {row['task_id']}: {len(out)} fix decisions so far", file=sys.stderr,
               flush=True)
     return out
@@ -132,7 +137,7 @@ def cmd_produce(args: argparse.Namespace) -> None:
             store.record_many(part)
         decisions += part
     if args.humanevalfix:
-        part = produce_humanevalfix(args.precisions, args.limit, args.timeout)
+        part = produce_humanevalfix(args.precisions, args.limit, args.timeout, args.strides)
         with open_store(args.telemetry) as store:
             store.record_many(part)
         decisions += part
@@ -146,7 +151,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from tact.models.evaluation.metrics import utility_threshold
     from tact.models.gate.fixes import gate_effect, load_fix_data, nested_scores
 
-    data = load_fix_data([args.telemetry])
+    data = load_fix_data(args.telemetry)
     print(f"{len(data)} labelled fix decisions, {int(data.y.sum())} right, "
           f"{len(set(data.groups.tolist()))} tasks; nested {args.folds}-fold validation "
           "by task")
@@ -228,10 +233,13 @@ def main() -> None:
     p.add_argument("--no-humanevalfix", dest="humanevalfix", action="store_false")
     p.add_argument("--precisions", nargs="+", default=["standard", "lenient"])
     p.add_argument("--limit", type=int, default=10**6, help="HumanEvalFix tasks")
+    p.add_argument("--strides", type=int, nargs="+", default=[2],
+                   help="HumanEvalFix: the fixer sees every N-th assert (2 as in bench_fixes)")
     p.add_argument("--timeout", type=float, default=2.0)
     p.set_defaults(func=cmd_produce)
     e = sub.add_parser("evaluate", help="nested validation by task of the fix gate")
-    e.add_argument("--telemetry", required=True, metavar="URL")
+    e.add_argument("--telemetry", required=True, action="append", metavar="URL",
+                   help="telemetry store URL; repeatable")
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--costs", type=float, nargs="*", default=[0.2, 0.5, 1.0],
