@@ -89,9 +89,33 @@ class FixService:
     def is_python(uri: str) -> bool:
         return uri.endswith((".py", ".pyi")) or uri.startswith("untitled:")
 
+    def lsp_range(self, uri: str, span: Span) -> types.Range:
+        """``span`` counts code points; the client counts its own position units
+        (UTF-16 unless negotiated otherwise), which differ on non-ASCII lines."""
+        rng = _range(span)
+        try:
+            doc = self.server.workspace.get_text_document(uri)
+            if doc.source.isascii():
+                return rng
+            return doc.position_codec.range_to_client_units(doc.lines, rng)
+        except Exception:  # a document the workspace no longer has: best effort
+            return rng
+
+    def server_position(self, uri: str, pos: types.Position) -> types.Position:
+        """A client position in code points (the inverse of :meth:`lsp_range`)."""
+        try:
+            doc = self.server.workspace.get_text_document(uri)
+            if doc.source.isascii():
+                return pos
+            p = doc.position_codec.position_from_client_units(doc.lines, pos)
+            return types.Position(line=p.line, character=p.character)
+        except Exception:
+            return pos
+
     def publish(self, uri: str) -> None:
         st = self.doc(uri)
-        diags = [_diagnostic(p, self._fix_for(uri, p)) for p in st.syntax + st.tests]
+        diags = [_diagnostic(p, self._fix_for(uri, p), self.lsp_range(uri, p.span))
+                 for p in st.syntax + st.tests]
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
 
@@ -271,7 +295,7 @@ class FixService:
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=diag or None,
                 is_preferred=i == 0,
-                edit=_workspace_edit(uri, fix),
+                edit=_workspace_edit(uri, fix, self.lsp_range(uri, fix.span)),
                 command=types.Command(title="tact: fix applied", command=FIX_APPLIED,
                                       arguments=[fid]),
                 data={"uri": uri, "fixId": fid},
@@ -285,7 +309,7 @@ class FixService:
         if entry is None:
             return action
         fix = entry[0]
-        action.edit = action.edit or _workspace_edit(uri, fix)
+        action.edit = action.edit or _workspace_edit(uri, fix, self.lsp_range(uri, fix.span))
         action.data = {**data, "explanation": fix.explanation, "validation": fix.validation,
                        "operator": fix.operator, "editSize": fix.edit_size}
         return action
@@ -295,7 +319,7 @@ class FixService:
         st = self.docs.get(uri)
         if st is None:
             return None
-        pos = params.position
+        pos = self.server_position(uri, params.position)
         for p in st.syntax + st.tests:
             if _contains(p.span, pos.line, pos.character):
                 fix = self._fix_for(uri, p)
@@ -303,7 +327,7 @@ class FixService:
                 if fix is not None:
                     body += f"\n\n**Suggested fix**: {fix.title}\n\n{fix.explanation}"
                 return types.Hover(contents=types.MarkupContent(
-                    kind=types.MarkupKind.Markdown, value=body), range=_range(p.span))
+                    kind=types.MarkupKind.Markdown, value=body), range=self.lsp_range(uri, p.span))
         return None
 
     # -- telemetry ----------------------------------------------------------------------
@@ -365,16 +389,16 @@ def _contains(span: Span, line: int, char: int) -> bool:
     return not (line == span.end_line and char > span.end_char)
 
 
-def _diagnostic(p: Problem, fix: Fix | None) -> types.Diagnostic:
+def _diagnostic(p: Problem, fix: Fix | None, rng: types.Range) -> types.Diagnostic:
     message = p.message
     if fix is not None:
         message += f"\n(tact quick fix: {fix.title})"
-    return types.Diagnostic(range=_range(p.span), message=message, source=SOURCE,
+    return types.Diagnostic(range=rng, message=message, source=SOURCE,
                             severity=types.DiagnosticSeverity(p.severity), code=p.code or None)
 
 
-def _workspace_edit(uri: str, fix: Fix) -> types.WorkspaceEdit:
-    return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=_range(fix.span),
+def _workspace_edit(uri: str, fix: Fix, rng: types.Range) -> types.WorkspaceEdit:
+    return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=rng,
                                                              new_text=fix.new_text)]})
 
 

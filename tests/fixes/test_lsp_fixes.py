@@ -152,6 +152,35 @@ async def test_syntax_error_gets_a_fix_without_execution(tmp_path: Path) -> None
         assert hover is not None and "SyntaxError" in hover.contents.value
 
 
+def apply_edit_utf16(text: str, edit: types.TextEdit) -> str:
+    """Apply an edit whose positions count UTF-16 code units, as VS Code does."""
+
+    def offset(pos: types.Position) -> int:
+        lines = text.split("\n")
+        line = lines[pos.line].encode("utf-16-le")[: 2 * pos.character].decode("utf-16-le")
+        return sum(len(x) + 1 for x in lines[: pos.line]) + len(line)
+
+    return text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+
+
+async def test_syntax_fix_positions_count_utf16_units(tmp_path: Path) -> None:
+    """An emoji is one code point but two UTF-16 units: the colon must land after the
+    parenthesis, not one character early, and the diagnostic must sit on it."""
+    source = 'def label(x="\U0001f642 caf\u00e9")\n    return x\n'
+    ws = write_project(tmp_path / "ws", {"app.py": source})
+    async with server(ws, {}) as (client, _url):
+        uri = open_doc(client, ws / "app.py")
+        diags = await diagnostics(client, uri, "syntax-error", timeout=20)
+        found = await actions(client, uri, diags)
+        assert found
+        edit = found[0].edit.changes[uri][0]
+        assert apply_edit_utf16(source, edit) == source.replace(")\n", "):\n", 1)
+        assert edit.range.start.character == len(source.split("\n")[0].encode("utf-16-le")) // 2
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=diags[0].range.start))
+        assert hover is not None and hover.range == diags[0].range
+
+
 async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
     tests = TEST_CALC + f"\n\nopen({str(marker)!r}, 'w').write('ran')\n"
