@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--memory", type=int, default=512, metavar="MB",
                    help="memory limit of the sandbox, MB (default 512)")
     p.add_argument("--max-fixes", type=int, default=3, metavar="N")
+    p.add_argument("--model", metavar="DIR", default=None,
+                   help="gate model directory whose fix model scores the fixes "
+                   "(default: the packaged one); the scores are printed, no fix is hidden")
     p.set_defaults(func=run)
 
 
@@ -63,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
     result = repair_file(args.file, args.tests or None, source=source,
                          precision=args.precision, timeout=args.timeout,
                          memory_mb=args.memory, max_fixes=max(1, args.max_fixes))
+    scores = fix_scores(result.fixes, args.model, args.precision)
     if args.json:
-        print(json.dumps([f.to_json() for f in result.fixes], indent=2))
+        print(json.dumps([{**f.to_json(), "p_applied": p}
+                          for f, p in zip(result.fixes, scores, strict=True)], indent=2))
         return 0
     out = sys.stdout
     for p in result.problems:
@@ -72,14 +77,42 @@ def run(args: argparse.Namespace) -> int:
     if not result.fixes:
         out.write(f"no fix: {result.note}\n")
         return 0
-    for i, f in enumerate(result.fixes, 1):
+    for i, (f, p) in enumerate(zip(result.fixes, scores, strict=True), 1):
         out.write(f"\nfix {i}: {f.title}\n")
+        if p is not None:
+            out.write(f"  P(applied) by the fix gate: {p:.2f}\n")
         out.write(f"  edit: lines {f.span.start_line + 1}-{f.span.end_line + 1}, "
                   f"replace {source_slice(source, f)!r} with {f.new_text!r} "
                   f"({f.edit_size} chars, {f.operator}, validated: {f.validation})\n")
         out.write(f"  {f.explanation}\n")
     out.write(f"\n({result.note}; {result.seconds:.2f}s)\n")
     return 0
+
+
+def fix_scores(fixes: list, model_dir: str | None, precision: str) -> list[float | None]:
+    """The fix gate's P(applied) for each fix (None without a usable fix model).
+
+    The CLI is an explicit request, so it lists every validated fix; the score says
+    how the server's gate would rank it. A model that cannot be loaded is reported
+    on stderr and the fixes are still printed."""
+    from tact.server.fixes.gating import FixGate
+
+    if not fixes:
+        return []
+    gate = FixGate(notify=lambda message: print(message, file=sys.stderr))
+    if not gate.refresh(model_dir):
+        return [None] * len(fixes)
+    from tact.models.features.fix import fix_features
+
+    out: list[float | None] = []
+    for rank, fix in enumerate(fixes):
+        try:
+            out.append(round(gate.model.predict(
+                fix_features(fix, rank=rank, siblings=fixes, precision=precision)), 4))
+        except Exception as exc:  # a model that loads but cannot score: say so once
+            print(f"tact: the fix model could not score a fix: {exc}", file=sys.stderr)
+            return [None] * len(fixes)
+    return out
 
 
 def source_slice(source: str, fix: object) -> str:

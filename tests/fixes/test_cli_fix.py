@@ -51,6 +51,22 @@ def test_syntax_error_fix_in_json(tmp_path: Path) -> None:
     fixes = json.loads(r.stdout)
     assert fixes[0]["fixed_source"] == "def f(x):\n    return x\n"
     assert fixes[0]["edit_size"] == 1
+    # the packaged fix model scores every listed fix (none is hidden by the CLI)
+    assert all(0.0 <= f["p_applied"] <= 1.0 for f in fixes)
+
+
+def test_corrupt_fix_model_is_reported_and_fixes_still_listed(tmp_path: Path) -> None:
+    p = tmp_path / "broken.py"
+    p.write_text("def f(x)\n    return x\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "fix_card.json").write_text("{ not json")
+    (model / "fix.onnx").write_bytes(b"garbage")
+    r = run_tact("fix", str(p), "--json", "--model", str(model))
+    assert r.returncode == 0, r.stderr
+    fixes = json.loads(r.stdout)
+    assert fixes[0]["fixed_source"] == "def f(x):\n    return x\n"
+    assert "fix model refused" in r.stderr
 
 
 def test_unreadable_input_is_a_one_line_error(tmp_path: Path) -> None:
