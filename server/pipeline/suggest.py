@@ -206,7 +206,11 @@ class Pipeline:
         settings = self.settings
         ctx = build_context(text, offset, uri, language, settings.completion.max_lines)
         prefix, suffix = text[: ctx.offset], text[ctx.offset :]
-        stats = feats.engine_stats(self.worker.provider, ctx.request)
+        # On the engine's thread, after the document updates queued before this request
+        # (called from here it raced them: stage-1 features saw a stale document model).
+        stats = await asyncio.wrap_future(
+            self.worker.submit(feats.engine_stats, self.worker.provider, ctx.request)
+        )
         features = feats.stage1(prefix, suffix, language, self.state, now, stats)
 
         gate = self.gate  # one model for the whole request, even if a reload swaps it
