@@ -146,3 +146,53 @@ def test_stage1_vector_is_finite_without_engine_stats() -> None:
     for feats in (s1, bad):
         v = SCHEMA.vectorize(feats, 1)
         assert v.shape == (SCHEMA.width(1),) and all(math.isfinite(x) for x in v)
+
+
+def test_path_signals_are_consistent(engine: EmbeddedProvider) -> None:
+    """v6 details: confidence is the first line's probability (so no more than the
+    probability of its first half, nor of the first token), support is measured."""
+    from tact.models.engine.provider import PROVIDER_SIGNAL_KEYS
+
+    cand = _ask(engine, "def save(path, text):\n    log.")
+    d = cand.details
+    assert d is not None and set(PROVIDER_SIGNAL_KEYS) <= set(d)
+    assert 0.0 < d["confidence"] <= d["first_token_prob"] + 1e-12
+    assert math.log(d["confidence"]) <= d["half_line_logprob"] + 1e-12 <= 1e-12
+    assert d["half_line_logprob"] <= math.log(d["first_token_prob"]) + 1e-12
+    assert d["mean_alt_logprob"] <= 0.0
+    assert -1.0 <= d["mean_margin"] <= 1.0 and d["low_tokens"] >= 0
+    # "log." then "debug(" was seen in the indexed file: found at a deep order
+    assert 1 <= d["min_depth"] <= d["mean_depth"] and d["min_support"] >= 1
+
+
+def test_provider_signals_from_any_engine() -> None:
+    """The generic signals come from details of any provider (Copilot's in CUPS),
+    without pretending that provider had the embedded engine's details."""
+    prefix = "import logging\n\nlog = logging."
+    s1 = stage1_features(prefix, "", "python", None, 0.0)
+    f = stage2_features(s1, prefix, "", "python", "getLogger(__name__)", -0.3, 6,
+                        engine="copilot", details={"mean_alt_logprob": -3.5,
+                                                   "confidence": 0.6})
+    assert f["sug_alt_logprob"] == -3.5 and f["sug_has_alt"] == 1.0
+    assert f["sug_confidence"] == 0.6 and f["sug_has_confidence"] == 1.0
+    assert f["eng_has_details"] == 0.0
+    g = stage2_features(s1, prefix, "", "python", "getLogger(__name__)", -0.3, 6,
+                        engine="copilot")
+    assert g["sug_has_alt"] == 0.0 and g["sug_has_confidence"] == 0.0
+
+
+def test_cups_rows_carry_copilot_confidence() -> None:
+    from tact.models.features.cups import featurize_cups_session
+
+    events = [
+        {"session": 0, "time": "2022-08-08T16:05:28.904Z", "event": "Shown",
+         "suggestion": "(X, Y)", "prompt": "import x\nf(",
+         "measurements": {"meanLogProb": -0.2, "numTokens": 4.0, "confidence": 0.7,
+                          "meanAlternativeLogProb": -3.0, "timeSinceIssuedMs": 300.0}},
+        {"session": 0, "time": "2022-08-08T16:05:30.000Z", "event": "Shown",
+         "suggestion": "(X)", "prompt": "import x\ng(",
+         "measurements": {"numTokens": 2.0}},
+    ]
+    (_, a), (_, b) = list(featurize_cups_session(events))
+    assert a["sug_confidence"] == 0.7 and a["sug_alt_logprob"] == -3.0
+    assert b["sug_has_confidence"] == 0.0 and b["sug_has_alt"] == 0.0
