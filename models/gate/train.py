@@ -64,17 +64,18 @@ def blank(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return X
 
 
-# Stage 2 is routed on the suggestion's engine (see RoutedGate) when both sides have
-# at least this many labelled decisions from at least 2 sessions, with both outcomes.
-ROUTE_FEATURE = "sug_engine=tact"
+# Each stage is routed on what the engine is (see RoutedGate) when both sides have at
+# least MIN_ROUTE_ROWS labelled decisions from at least 2 sessions, with both outcomes:
+# stage 2 on the suggestion's engine, stage 1 on whether the engine gave pre-generation
+# statistics (tact's embedded engine does; CUPS rows and LLM providers do not).
+ROUTE_FEATURES = {1: "ctx_eng_has_stats", 2: "sug_engine=tact"}
+ROUTE_FEATURE = ROUTE_FEATURES[2]
 MIN_ROUTE_ROWS = 200
 
 
 def route_mask(stage: int, X: np.ndarray, groups: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """Rows served by the engine-side model of a routed stage 2 (None: no routing)."""
-    if stage != 2:
-        return None
-    col = SCHEMA.columns(2).index(ROUTE_FEATURE)
+    """Rows served by the engine-side model of a routed stage (None: no routing)."""
+    col = SCHEMA.columns(stage).index(ROUTE_FEATURES[stage])
     on = X[:, col] > 0.5
     for side in (on, ~on):
         if (
@@ -230,8 +231,8 @@ def _fit_stage(
     model: CalibratedGate | RoutedGate = gates[0]
     if len(gates) == 2:
         model = RoutedGate(on=gates[0], off=gates[1],
-                           route_column=SCHEMA.columns(2).index(ROUTE_FEATURE),
-                           route_name=ROUTE_FEATURE)
+                           route_column=SCHEMA.columns(stage).index(ROUTE_FEATURES[stage]),
+                           route_name=ROUTE_FEATURES[stage])
     ops = []
     for budget in BUDGETS:
         op = metrics.operating_point(y, p_val, budget, w)

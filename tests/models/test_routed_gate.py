@@ -12,13 +12,13 @@ from tact.models.gate import GateModel
 from tact.models.gate.data import GateDataset, from_cups
 from tact.models.gate.estimators import CalibratedGate, RoutedGate
 from tact.models.gate.modeldir import save_model
-from tact.models.gate.train import ROUTE_FEATURE, GateTrainer, TrainedGate
+from tact.models.gate.train import ROUTE_FEATURE, ROUTE_FEATURES, GateTrainer, TrainedGate
 
 
 def _tact_twin(cups: GateDataset) -> GateDataset:
     """The same decisions as if tact's engine had made them, with the opposite
     outcomes: a relation no single shared model can fit for both engines."""
-    feats = [{**f, "sug_engine": "tact"} for f in cups.features]
+    feats = [{**f, "sug_engine": "tact", "ctx_eng_has_stats": 1.0} for f in cups.features]
     return GateDataset(
         features=feats,
         y=1 - cups.y,
@@ -48,7 +48,9 @@ def test_stage2_is_routed_when_both_engines_have_data(trained: TrainedGate) -> N
     model = trained.stages[2].model
     assert isinstance(model, RoutedGate)
     assert model.route_name == ROUTE_FEATURE
-    assert isinstance(trained.stages[1].model, CalibratedGate)  # stage 1 has no engine
+    # stage 1 is routed on whether the engine gave pre-generation statistics
+    s1 = trained.stages[1].model
+    assert isinstance(s1, RoutedGate) and s1.route_name == ROUTE_FEATURES[1]
     assert any(k.startswith("on:") for k in trained.stages[2].candidates)
     assert any(k.startswith("off:") for k in trained.stages[2].candidates)
 
@@ -74,16 +76,19 @@ def test_routed_onnx_equals_sklearn(
     card = json.loads((tmp_path / "card.json").read_text())
     assert card["stages"]["2"]["model"].startswith("routed(")
     loaded = GateModel.load(tmp_path)
-    X = mixed.matrix(2)
-    np.testing.assert_allclose(
-        loaded.predict_vector(X, 2), trained.stages[2].model.predict_proba(X), atol=1e-5
-    )
+    for stage in (1, 2):
+        X = mixed.matrix(stage)
+        np.testing.assert_allclose(
+            loaded.predict_vector(X, stage), trained.stages[stage].model.predict_proba(X),
+            atol=1e-5,
+        )
 
 
 def test_one_engine_only_is_not_routed(mixed: GateDataset) -> None:
     cups_only = mixed.subset(np.flatnonzero([f["sug_engine"] != "tact" for f in mixed.features]))
     result = GateTrainer(n_splits=4, seed=0).fit(cups_only)
     assert isinstance(result.stages[2].model, CalibratedGate)
+    assert isinstance(result.stages[1].model, CalibratedGate)
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:
