@@ -95,6 +95,35 @@ def test_score_tact_export(model_dir: Path, tmp_path: Path) -> None:
     assert [row["id"] for row in rows] == ["a", "b"]
     assert 0 <= float(rows[0]["p_accept_before"]) <= 1 and 0 <= float(rows[0]["p_accept"]) <= 1
     assert rows[1]["p_accept"] == "" and rows[1]["p_accept_before"] != ""
+    assert "warning" not in r.stderr  # features of the current schema: nothing to say
+
+
+def test_score_tact_export_warns_on_old_features_and_leaves_fixes_to_the_fix_gate(
+        model_dir: Path, tmp_path: Path) -> None:
+    from tact.models.features import ProgrammerState, stage1_features, stage2_features
+
+    f1 = stage1_features("def f(x):\n    return ", "\n", "python", ProgrammerState(), 5.0)
+    f2 = stage2_features(f1, "def f(x):\n    return ", "\n", "python", "x + 1", -0.2, 3)
+    old = {k: v for k, v in f2.items() if k != sorted(f2)[0]}  # one feature short
+    records = [
+        {"id": "old", "session": "s", "time": "2026-01-01T00:00:00Z", "stage": "shown",
+         "outcome": "accepted", "features": old},
+        {"id": "fix", "session": "s", "time": "2026-01-01T00:00:01Z", "stage": "shown",
+         "kind": "fix", "outcome": "accepted",
+         "features": {"fix_edit_size": 1, "fix_operator": "insert ':'"}},
+    ]
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "preds.csv"
+    r = tact("model", "score", "--format", "tact", str(export), "--out", str(out),
+             "--model", str(model_dir))
+    assert r.returncode == 0, r.stderr
+    assert "1 of 2 decisions lack features" in r.stderr and sorted(f2)[0] in r.stderr
+    rows = {row["id"]: row for row in csv.DictReader(out.open())}
+    assert rows["old"]["p_accept"] != ""
+    # the fix row is not scored by the completion gate; the packaged fix model scores it
+    assert rows["fix"]["p_accept_before"] == ""
+    assert 0 <= float(rows["fix"]["p_accept"]) <= 1
 
 
 @pytest.mark.slow

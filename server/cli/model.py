@@ -257,7 +257,12 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from tact.models.evaluation.score import score_cups, score_export, write_csv
+    from tact.models.evaluation.score import (
+        ExportScoreStats,
+        score_cups,
+        score_export,
+        write_csv,
+    )
     from tact.models.gate.runtime import GateModel
     from tact.server.cli.main import CliError
 
@@ -268,10 +273,23 @@ def run_score(args: argparse.Namespace) -> int:
         if args.format == "cups":
             n = write_csv(score_cups(args.file, model), args.out, ["session", "time", "p_accept"])
         else:
-            n = write_csv(score_export(args.file, model), args.out,
-                          ["id", "p_accept_before", "p_accept"])
+            stats = ExportScoreStats()
+            n = write_csv(score_export(args.file, model, stats, _fix_model(args.model)),
+                          args.out, ["id", "p_accept_before", "p_accept"])
+            warning = stats.warning(f"{model.schema.name} v{model.schema.version}")
+            if warning:
+                print(f"tact model score: warning: {warning}", file=sys.stderr)
     print(f"{n} rows written to {args.out} (model {model.version})")
     return 0
+
+
+def _fix_model(model_dir: str | None) -> Any:
+    """The fix model that goes with ``model_dir`` (or the packaged one), or None: fix
+    decisions in an export are then left unscored rather than failing the run."""
+    from tact.server.fixes.gating import FixGate
+
+    gate = FixGate(notify=lambda message: print(message, file=sys.stderr))
+    return gate.model if gate.refresh(model_dir) else None
 
 
 def _train_fix(args: argparse.Namespace, telemetry: list[str], required: bool) -> None:
