@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import io
 import json
 import random
@@ -82,8 +83,15 @@ def _tokens(src: str) -> list[tokenize.TokenInfo]:
 
 
 def _offset(src: str, pos: tuple[int, int]) -> int:
-    lines = src.split("\n")
-    return sum(len(x) + 1 for x in lines[: pos[0] - 1]) + pos[1]
+    return _line_starts(src)[pos[0] - 1] + pos[1]
+
+
+@functools.lru_cache(maxsize=8)
+def _line_starts(src: str) -> list[int]:
+    starts = [0]
+    for ln in src.split("\n"):
+        starts.append(starts[-1] + len(ln) + 1)
+    return starts
 
 
 def _function_ranges(text: str) -> list[tuple[int, int]]:
@@ -105,7 +113,8 @@ def _function_ranges(text: str) -> list[tuple[int, int]]:
 
 
 def make_breaks(n: int, seed: int = 0, in_file: bool = False,
-                stats: dict[str, int] | None = None) -> list[tuple[str, str, str]]:
+                stats: dict[str, int] | None = None, files: list[Path] | None = None,
+                humanevalfix: bool = True) -> list[tuple[str, str, str]]:
     """(original, broken, kind) triples where ``broken`` does not compile.
 
     A one-token change that still compiles is no syntax error: it is excluded (and
@@ -113,13 +122,14 @@ def make_breaks(n: int, seed: int = 0, in_file: bool = False,
 
     One token of a real function is deleted, inserted (a token of the same file) or
     replaced. With ``in_file`` the function stays inside its whole file (as when
-    editing); otherwise the function alone is the document.
+    editing); otherwise the function alone is the document. ``files`` defaults to the
+    standard-library half the n-gram prior was not trained on.
     """
     from tact.server.fixes.lexer import stdlib_files
 
     rng = random.Random(seed)
     units: list[tuple[str, int, int]] = []  # (document, function start, function end)
-    for p in stdlib_files(1):
+    for p in stdlib_files(1) if files is None else files:
         try:
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -129,7 +139,7 @@ def make_breaks(n: int, seed: int = 0, in_file: bool = False,
         else:
             units.extend((f, 0, len(f)) for f in _functions_from(text))
     tasks = DATA / "humanevalfix" / "tasks.jsonl"
-    if tasks.exists():
+    if tasks.exists() and humanevalfix:
         for line in tasks.read_text().splitlines():
             t = json.loads(line)
             src = t["declaration"] + t["buggy_solution"]
@@ -413,13 +423,17 @@ def main() -> None:
     ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
     ap.add_argument("--seed", type=int, default=0,
                     help="seed of the breaks (develop on another seed than the one reported)")
+    ap.add_argument("--variant", default="both", choices=["both", "alone", "in-file"],
+                    help="breaks: functions alone, inside their whole files, or both")
     ap.add_argument("--precision", default="standard", choices=["lenient", "standard", "strict"])
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.part in ("all", "breaks"):
-        bench_breaks(min(args.limit, args.breaks), seed=args.seed)
-        bench_breaks(min(args.limit, args.breaks), in_file=True, seed=args.seed)
+        if args.variant in ("both", "alone"):
+            bench_breaks(min(args.limit, args.breaks), seed=args.seed)
+        if args.variant in ("both", "in-file"):
+            bench_breaks(min(args.limit, args.breaks), in_file=True, seed=args.seed)
     if args.part in ("all", "cpython"):
         bench_cpython(args.limit)
     if args.part in ("all", "humanevalfix"):

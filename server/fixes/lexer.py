@@ -90,18 +90,20 @@ def abstract_stream(text: str, common: frozenset[str] | None = None) -> list[str
     return [a for a, _ in token_stream(text, common)]
 
 
-def token_stream(text: str, common: frozenset[str] | None = None) -> list[tuple[str, str]]:
+def token_stream(text: str, common: frozenset[str] | None = None,
+                 indents: list[int] | None = None) -> list[tuple[str, str]]:
     """(abstract, concrete) tokens with layout (NEWLINE/INDENT/DEDENT).
 
     Brackets suppress NEWLINE like Python does, so continuation lines do not look like
     new statements. String literals are concrete ``STRING`` (their content is noise
-    for a token model).
+    for a token model). ``indents``: the enclosing blocks' indentation widths where
+    ``text`` starts inside a file (so a dedent by two levels shows as two DEDENTs).
     """
     if common is None:
         common = default_prior().common
     out: list[tuple[str, str]] = []
     depth = 0
-    indents = [0]
+    indents = list(indents or [0])
     last_line = -1
     lines = text.split("\n")
     for tok in lex(text):
@@ -164,7 +166,11 @@ class LocalModel:
         self.total = max(1, len(seq))
 
     def logprob(self, seq: list[tuple[str, str]]) -> float:
-        total = 0.0
+        return sum(self.logprobs(seq))
+
+    def logprobs(self, seq: list[tuple[str, str]]) -> list[float]:
+        """Log-probability of each token given the ones before it."""
+        out: list[float] = []
         p_abs_all = self.prior
         for i, (a, w) in enumerate(seq):
             # abstract prior for the class, times the file's share of w within it
@@ -187,8 +193,8 @@ class LocalModel:
                 if n:
                     pc += 0.65 * self.tri.get((*uv, w), 0) / n
             p += LOCAL_WEIGHT * pc
-            total += math.log(p + 1e-9)
-        return total
+            out.append(math.log(p + 1e-9))
+        return out
 
 
 def _prior_prob(prior: NgramPrior, ctx: list[str]) -> float:
@@ -301,15 +307,43 @@ def stdlib_files(half: int) -> list[Path]:
     return out
 
 
+def site_files(half: int, limit: int | None = None) -> list[Path]:
+    """Third-party modules installed next to tact (not tact, not tests), one half by
+    a stable hash of the file name, in a stable pseudo-random order (a spread over
+    all packages). Half 0 adds to the prior's training code; half 1 trains the
+    syntax-repair ranker (``benchmarks/train_syntax_ranker.py``)."""
+    import sysconfig
+    import zlib
+
+    root = Path(sysconfig.get_paths()["purelib"])
+    out = []
+    for p in sorted(root.rglob("*.py")):
+        parts = set(p.relative_to(root).parts)
+        if parts & {"tact", "tests", "test", "_vendor", "__pycache__"}:
+            continue
+        if p.stat().st_size > 200_000 or zlib.crc32(p.name.encode()) % 2 != half:
+            continue
+        out.append(p)
+    out.sort(key=lambda p: zlib.crc32(str(p.relative_to(root)).encode()))
+    return out[:limit]
+
+
 def _train_main() -> None:
-    """``python -m tact.server.fixes.lexer`` regenerates the shipped counts."""
+    """``python -m tact.server.fixes.lexer [--site N]`` regenerates the shipped counts
+    (the stdlib's half 0, plus N third-party modules of half 0 with ``--site``)."""
+    import sys
+
+    files = stdlib_files(0)
+    if "--site" in sys.argv:
+        files += site_files(0, int(sys.argv[sys.argv.index("--site") + 1]))
     texts = []
-    for p in stdlib_files(0):
+    for p in files:
         try:
             texts.append(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
-    counts = train_counts(texts)
+    min_count = 2 if "--site" not in sys.argv else 3
+    counts = train_counts(texts, min_count=min_count, common_min=40)
     NGRAM_FILE.parent.mkdir(exist_ok=True)
     NGRAM_FILE.write_text(json.dumps(counts, separators=(",", ":"), sort_keys=True))
     print(f"trained on {len(texts)} files -> {NGRAM_FILE} "

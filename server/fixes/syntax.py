@@ -15,12 +15,21 @@ first keeps each check cheap in large files.
 
 from __future__ import annotations
 
+import ast
+import bisect
+import builtins
+import functools
 import itertools
+import json
+import keyword
 import math
 import re
+import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from tact.server.fixes.lexer import (
     LocalModel,
@@ -167,15 +176,25 @@ class _Cand:
     tok_index: int
     bonus: float = 0.0
     text_dedents: bool = False  # an indentation edit to less than the previous line
+    tags: dict[str, float] = field(default_factory=dict)  # generation-time ranking features
 
 
-def _chunk_bounds(text: str, line: int) -> tuple[int, int, str]:
-    """Character range of the statement block around ``line`` and a compile prefix."""
+def _chunk_bounds(text: str, line: int, toks: list[Token] | None = None
+                  ) -> tuple[int, int, str]:
+    """Character range of the statement block around ``line`` and a compile prefix.
+
+    Lines inside a multi-line string (a docstring's unindented lines) are no
+    statement boundaries.
+    """
     lines = text.split("\n")
+    inside: set[int] = set()
+    for t in toks or ():
+        if t.kind == "string" and "\n" in t.text:
+            inside.update(range(t.line + 1, t.line + t.text.count("\n") + 1))
 
     def indent(i: int) -> int | None:
         s = lines[i]
-        if not s.strip() or s.lstrip().startswith("#"):
+        if not s.strip() or s.lstrip().startswith("#") or i in inside:
             return None
         return len(s) - len(s.lstrip(" \t"))
 
@@ -190,7 +209,7 @@ def _chunk_bounds(text: str, line: int) -> tuple[int, int, str]:
                                 or lines[end].startswith(("@", " ", "\t"))):
         end += 1
     prefix = ""
-    if end - start > 150:  # narrow to the innermost def/class around the line
+    if end - start > 60:  # narrow to the innermost def/class around the line
         ind = indent(line) or 0
         j = line
         while j > start:
@@ -268,6 +287,18 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
             hi2 += 1
         closers_only_until = hi2 + 1
     out: list[_Cand] = []
+    m2 = re.search(r"unmatched '([)\]}])'", msg)
+    if m2:  # the lost opener may be far before the unmatched closer, in the same statement
+        opener = {v: k for k, v in CLOSER.items()}[m2.group(1)]
+        first = e
+        while first > 0 and e - first < 40 and toks[first - 1].line >= toks[e].line - 3:
+            first -= 1
+        for i in range(first, lo):
+            t = toks[i]
+            out.append(_Cand(t.start, t.start, _pad(text, text[: t.start], text[t.start :],
+                                                    opener), f"insert {opener!r}", i))
+            out.append(_Cand(t.start, t.end, _pad(text, text[: t.start], text[t.end :], opener),
+                             f"replace {t.text!r} with {opener!r}", i))
     names: list[str] = []
     # candidate names: nearest first, then the rest of the file (bounded)
     near = sorted(range(len(toks)), key=lambda k: abs(k - e))
@@ -276,6 +307,7 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         if t.kind == "name" and t.text not in names:
             names.append(t.text)
     pick = _NamePicker(toks, names, err.line)
+    literals = _file_literals(toks, e)
     # insertions
     for i in range(lo, (closers_only_until or hi) + 1):
         offsets = set()
@@ -300,11 +332,16 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
             if not far and abs(i - e) <= 3:
                 for name in _global_names(toks, i, i, names):
                     new = _pad(text, text[:off], text[off:], name)
-                    out.append(_Cand(off, off, new, "insert name", i, bonus=-CHANNEL["name"]))
+                    out.append(_Cand(off, off, new, "insert name", i,
+                                     tags={"global_name": 1.0}))
                 for name, ns in pick.best(i - 1, i):
                     new = _pad(text, text[:off], text[off:], name)
                     out.append(_Cand(off, off, new, "insert name", i,
-                                     bonus=-CHANNEL["name"] + NAME_WEIGHT * ns))
+                                     tags={"file_name": 1.0, "name_ns": ns}))
+                for lit in literals:
+                    new = _pad(text, text[:off], text[off:], lit)
+                    out.append(_Cand(off, off, new, "insert literal", i,
+                                     tags={"file_literal": 1.0}))
     # deletions and replacements
     for i in range(lo, closers_only_until or hi):
         t = toks[i]
@@ -316,18 +353,18 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         out.append(_Cand(t.start, end, "", f"delete {t.text!r}", i))
         repl = CONFUSIONS.get(t.text, [])
         near_e = abs(i - e) <= 3
-        named = pick.best(i - 1, i + 1) if near_e else []
+        named: list[tuple[str, dict[str, float]]] = []
         if near_e:
-            named += [(x, -1.0) for x in _global_names(toks, i, i + 1, names)]
-        for r, ns in [(x, None) for x in INSERT_TOKENS] + named:
+            named = [(x, {"file_name": 1.0, "name_ns": ns}) for x, ns in pick.best(i - 1, i + 1)]
+            named += [(x, {"global_name": 1.0}) for x in _global_names(toks, i, i + 1, names)]
+            named += [(x, {"file_literal": 1.0}) for x in literals]
+        for r, tags in [(x, {}) for x in INSERT_TOKENS] + named:
             if r == t.text:
                 continue
             new = _pad(text, text[: t.start], text[t.end :], r)
-            bonus = 0.5 if r in repl else -0.3
-            if ns is not None:
-                bonus += NAME_WEIGHT * ns
+            tags = {**tags, "confusion": 1.0} if r in repl else tags
             out.append(_Cand(t.start, t.end, new, f"replace {t.text!r} with {r!r}", i,
-                             bonus=bonus))
+                             tags=tags))
     # unterminated strings: close the quote at line end or before a closing bracket
     if "unterminated" in msg or "EOL" in msg:
         s = next((t for t in toks if t.start <= err.offset < t.end and t.kind == "string"), None)
@@ -350,6 +387,20 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
     return out
 
 
+def _file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:
+    """Short string and number literals of the file, nearest to the error first: a
+    lost ``', '`` or ``2`` is most often one the file already uses."""
+    out: list[str] = []
+    for k in sorted(range(len(toks)), key=lambda k: abs(k - e)):
+        t = toks[k]
+        if t.kind in ("string", "number") and len(t.text) <= 12 and "\n" not in t.text and (
+                t.text not in out and t.text not in ("0", "1")):
+            out.append(t.text)
+            if len(out) >= n:
+                break
+    return out
+
+
 def _global_names(toks: list[Token], left: int, right: int, have: list[str]) -> list[str]:
     """Common identifiers (from the prior's training half) most likely between two tokens.
 
@@ -365,16 +416,33 @@ def _global_names(toks: list[Token], left: int, right: int, have: list[str]) -> 
     nxt = [t.text if t.kind == "name" and t.text in common else t.abstract
            for t in toks[right : right + 1]]
     seen = set(have)
+    ranked = _ranked_common(tuple(ctx), tuple(nxt))
+    return [w for w in ranked if w not in seen][:GLOBAL_NAMES]
+
+
+@functools.lru_cache(maxsize=512)
+def _followers(prev: str) -> frozenset[str]:
+    """The prior's common names ever seen right after ``prev`` (the only ones worth
+    scoring there)."""
+    prior = default_prior()
+    pre = prev + " "
+    return frozenset(k[len(pre):] for k in prior.grams[2] if k.startswith(pre)
+                     and k[len(pre):] in prior.common)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ranked_common(ctx: tuple[str, ...], nxt: tuple[str, ...]) -> tuple[str, ...]:
+    """The prior's common names, most likely first between ``ctx`` and ``nxt``
+    (cached: the same abstract contexts recur across positions and files)."""
+    prior = default_prior()
     scored = []
-    for w in common:
-        if w in seen:
-            continue
+    for w in _followers(ctx[-1] if ctx else "NEWLINE") or prior.common:
         p = _prior_prob(prior, [*ctx, w])
         if nxt:
             p *= _prior_prob(prior, [*ctx[-2:], w, nxt[0]])
         scored.append((p, w))
     scored.sort(reverse=True)
-    return [w for _, w in scored[:GLOBAL_NAMES]]
+    return tuple(w for _, w in scored[: GLOBAL_NAMES + 64])
 
 
 class _NamePicker:
@@ -383,7 +451,7 @@ class _NamePicker:
     The document is the best evidence for a missing name: names that follow the left
     token and precede the right one elsewhere in the file (``self.`` -> attributes the
     file uses after ``self.``; ``(`` ``,`` -> the usual first argument) come first,
-    then frequent and nearby names. Lines with the error are left out of the counts.
+    then frequent and nearby names (those on the error line count extra: ``self.x = other.x``).
     """
 
     def __init__(self, toks: list[Token], names: list[str], err_line: int) -> None:
@@ -394,17 +462,18 @@ class _NamePicker:
         self.before: dict[str, dict[str, int]] = {}
         self.freq: dict[str, int] = {}
         for a, b in itertools.pairwise(toks):
-            if a.line == err_line or b.line == err_line:
-                continue
             if b.kind == "name":
                 d = self.after.setdefault(a.text, {})
                 d[b.text] = d.get(b.text, 0) + 1
             if a.kind == "name":
                 d = self.before.setdefault(b.text, {})
                 d[a.text] = d.get(a.text, 0) + 1
+        self.same_line: dict[str, int] = {}
         for t in toks:
-            if t.kind == "name" and t.line != err_line:
+            if t.kind == "name":
                 self.freq[t.text] = self.freq.get(t.text, 0) + 1
+                if t.line == err_line:  # ``self.x = other.x``, ``a.n == b.n``
+                    self.same_line[t.text] = self.same_line.get(t.text, 0) + 1
 
     def best(self, left: int, right: int, n: int = NAMES) -> list[tuple[str, float]]:
         lt = self.toks[left].text if left >= 0 else "NEWLINE"
@@ -415,6 +484,7 @@ class _NamePicker:
         def score(name: str) -> float:
             return (2.0 * math.log1p(after.get(name, 0)) + 2.0 * math.log1p(before.get(name, 0))
                     + 0.5 * math.log1p(self.freq.get(name, 0))
+                    + 1.0 * math.log1p(self.same_line.get(name, 0))
                     - 0.3 * math.log1p(self.rank[name]))
 
         scored = sorted(((x, score(x)) for x in self.names), key=lambda g: -g[1])[:n]
@@ -472,30 +542,50 @@ def _window_lines(text: str, start: int, end: int, pad: int = 3) -> str:
 
 def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
                  scorer: Callable[[str], float] | None = None,
-                 filename: str = "<file>") -> list[Fix]:
+                 filename: str = "<file>", budget: float = 1.5,
+                 collect: list[tuple[dict[str, float], str]] | None = None) -> list[Fix]:
     """Validated (compiling) single-edit repairs for the first syntax error, best first.
 
     ``scorer`` (e.g. the completion engine's ``score_text``: mean log-prob per token)
     breaks near-ties between candidates. Returns [] when the text compiles or nothing
     small compiles (declining is the right answer for deliberately odd code).
+    ``budget`` bounds the seconds spent compiling candidates (nearest to the error
+    first), so a huge file still gets an answer in time. ``collect``, when given,
+    receives every compiling candidate's ranking features and fixed text (training
+    data for the ranker).
     """
     err = compile_error(text, filename)
     if err is None:
         return []
     toks = lex(text)
-    cs, ce, prefix = _chunk_bounds(text, err.line)
+    cs, ce, prefix = _chunk_bounds(text, err.line, toks)
     chunk_before = compile_error(prefix + text[cs:ce])
+    if chunk_before is not None and (
+            chunk_before.line - prefix.count("\n") + text.count("\n", 0, cs) != err.line):
+        chunk_before = None  # the block cut is not the one with this error: check whole files
     lines = text.split("\n")
     lo_line, hi_line = max(0, err.line), err.end_line + 1
     context = "\n".join(lines[:lo_line] + lines[hi_line:])
     model = LocalModel(context, default_prior())
     vocab = len({t.text for t in toks}) + 20
-    channel = {"insert": 0.0, "delete": -math.log(vocab) - CHANNEL["delete"],
-               "replace": -math.log(vocab) - CHANNEL["replace"], "indent": -CHANNEL["indent"]}
     seen: set[tuple[int, int, str]] = set()
     good: list[tuple[float, _Cand, str, str]] = []
     max_edit = {"lenient": 40, "standard": 30, "strict": 12}.get(precision, 30)
-    for c in _candidates(text, toks, err):
+    ctx = _RankContext(text, toks, err, model, vocab)
+    ctx.chunk = (cs, ce, prefix) if chunk_before is not None else None
+    weights = ranker_weights()
+    # In a large file, compiling the whole file per candidate dominates: when the rest
+    # of the file compiles without the edited block, a candidate whose block compiles
+    # is provisionally whole-file valid, and only the best few are compiled in full.
+    rest_ok = (chunk_before is not None and len(text) > LARGE_FILE
+               and compile_error(text[:cs] + text[ce:]) is None)
+    e_idx = _err_index(toks, err)
+    cands = sorted(_candidates(text, toks, err),
+                   key=lambda c: abs(c.tok_index - e_idx) if c.tok_index >= 0 else 0)
+    deadline = time.perf_counter() + budget
+    for c in cands:
+        if time.perf_counter() > deadline:
+            break  # nearest candidates first: the far ones are the least likely
         key = (c.start, c.end, c.text)
         if key in seen:
             continue
@@ -503,11 +593,12 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         if len(c.text.strip()) > max_edit and not c.op.startswith("indent"):
             continue  # single tokens only; long inserted names are guesses
         new = text[: c.start] + c.text + text[c.end :]
-        if chunk_before is not None and cs <= c.start and c.end <= ce:
+        in_chunk = chunk_before is not None and cs <= c.start and c.end <= ce
+        if in_chunk:
             chunk = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
             if compile_error(chunk) is not None:
                 continue
-        full = compile_error(new)
+        full = None if in_chunk and rest_ok else compile_error(new)
         validation = "compiles"
         if full is not None:
             # Another, later error remains: accept only if this one is gone and the
@@ -518,19 +609,24 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
                     c.end - c.start):
                 continue
             validation = "compiles-locally"
-        window = _window_lines(new, c.start, c.start + len(c.text))
-        lp = model.logprob(token_stream(window))
-        dist = abs(c.tok_index - _err_index(toks, err)) if c.tok_index >= 0 else 1
-        kind = c.op.split(" ", 1)[0]
-        rest = text[c.end :].split("\n", 1)[0].split("#", 1)[0]
-        hint = _hint_bonus(err.message, c, at_line_end=not rest.strip(), err_offset=err.offset)
-        score = lp + channel.get(kind, 0.0) + c.bonus + hint - DIST_PENALTY * dist
-        if validation != "compiles":
-            score -= LOCAL_ONLY_PENALTY
+        feats = ctx.features(c, new, validation)
+        score = sum(weights.get(k, 0.0) * v for k, v in feats.items())
         good.append((score, c, new, validation))
+        if collect is not None:
+            collect.append((feats, new))
     if not good:
         return []
     good.sort(key=lambda g: -g[0])
+    if rest_ok:  # confirm the provisional ones in full, best first
+        kept: list[tuple[float, _Cand, str, str]] = []
+        for g in good:
+            if len(kept) >= max(max_fixes, 8):
+                break
+            if g[3] != "compiles" or compile_error(g[2]) is None:
+                kept.append(g)
+        good = kept
+        if not good:
+            return []
     if scorer is not None and len(good) > 1:
         top = good[:8]
         rescored = []
@@ -541,13 +637,27 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
                 s = 0.0
             rescored.append((score + ENGINE_WEIGHT * s, c, new, v))
         good = sorted(rescored, key=lambda g: -g[0]) + good[8:]
+    shown: set[tuple[int, str, tuple[str, ...]]] = set()
+    distinct = []
+    for g in good:
+        ls = g[2].rfind("\n", 0, g[1].start) + 1
+        le = g[2].find("\n", g[1].start + len(g[1].text))
+        line = g[2][ls : len(g[2]) if le == -1 else le]
+        same = (ls, line[: len(line) - len(line.lstrip())], tuple(t.text for t in lex(line)))
+        if same not in shown:  # else the same code as a better-ranked fix, spaced differently
+            shown.add(same)
+            distinct.append(g)
+    good = distinct
     if precision == "strict" and len(good) > 1 and good[0][0] - good[1][0] < 1.0:
         return []  # too close to call: decline
     fixes: list[Fix] = []
     problem = Problem(Span(err.line, err.col, err.end_line, err.end_col),
                       f"SyntaxError: {err.message}", "syntax", code="syntax-error")
     for score, c, new, validation in good[:max_fixes]:
-        s, e, t = edit_between(text, new)
+        a = max(0, c.start - 64)  # the edit is local: compare a window, not the file
+        b = c.end + 64
+        s, e, t = edit_between(text[a:b], new[a : b + len(c.text) - (c.end - c.start)])
+        s, e = s + a, e + a
         span = span_of(text, s, e)
         removed = text[s:e]
         what = _describe(c, removed, t)
@@ -566,6 +676,354 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
                          explanation=explanation, validated=True, validation=validation,
                          score=round(score, 3), problem=problem))
     return fixes
+
+
+# Default weights of the ranking features (a linear score, natural-log units). The
+# shipped data/syntax_ranker.json, fitted on breaks of code outside both the prior's
+# training files and the benchmark, overrides them.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "lm": 1.0, "channel": 1.0, "bonus": 1.0, "hint": 1.0, "dist": -DIST_PENALTY,
+    "local_only": -LOCAL_ONLY_PENALTY, "global_name": -CHANNEL["name"] - 0.5,
+    "file_name": -CHANNEL["name"], "name_ns": NAME_WEIGHT, "k_replace": -0.3,
+    "confusion": 0.8,
+}
+RANKER_FILE = Path(__file__).with_name("data") / "syntax_ranker.json"
+LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
+ROLE_PAD = 2  # lines either side of an edit whose names are checked against the file
+
+
+@functools.cache
+def ranker_weights() -> dict[str, float]:
+    """The fitted ranking weights (the defaults if the data file is missing)."""
+    try:
+        data = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in data["weights"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return dict(DEFAULT_WEIGHTS)
+
+
+def _roles(toks: list[Token]) -> list[tuple[str, str]]:
+    """(name, role) of each identifier: attribute after ``.``, defined after
+    ``def``/``class``, keyword argument before ``=`` inside brackets, else bare."""
+    out = []
+    depth = 0
+    for k, t in enumerate(toks):
+        if t.kind == "op" and t.text in "([{":
+            depth += 1
+        elif t.kind == "op" and t.text in ")]}":
+            depth = max(0, depth - 1)
+        if t.kind != "name":
+            continue
+        prev = toks[k - 1].text if k else ""
+        nxt = toks[k + 1].text if k + 1 < len(toks) else ""
+        if prev == ".":
+            role = "attr"
+        elif prev in ("def", "class"):
+            role = prev
+        elif nxt == "=" and depth > 0:
+            role = "kwarg"
+        else:
+            role = "bare"
+        out.append((t.text, role))
+    return out
+
+
+class _RankContext:
+    """Ranking features of a compiling candidate, relative to the broken text.
+
+    Every language-model score is a *difference* over the same lines of the fixed and
+    the broken text, so candidates on different lines compare fairly. Name features
+    check the names around the edit against how the rest of the file uses them
+    (an identifier the file only uses after ``.`` is unlikely to stand alone).
+    """
+
+    def __init__(self, text: str, toks: list[Token], err: CompileError, model: LocalModel,
+                 vocab: int) -> None:
+        self.text = text
+        self.toks = toks
+        self.err = err
+        self.model = model
+        self.prior = default_prior()
+        self.log_vocab = math.log(vocab)
+        self.e = _err_index(toks, err)
+        self.line_starts = [0]
+        for ln in text.split("\n"):
+            self.line_starts.append(self.line_starts[-1] + len(ln) + 1)
+        self.counts: dict[str, int] = {}
+        for t in toks:
+            self.counts[t.text] = self.counts.get(t.text, 0) + 1
+        self.in_string: dict[int, tuple[int, int]] = {}  # line -> the string's lines
+        for t in toks:
+            if t.kind == "string" and "\n" in t.text:
+                span = (t.line, t.line + t.text.count("\n"))
+                for ln in range(span[0], span[1] + 1):
+                    self.in_string[ln] = span
+        self._base: dict[tuple[int, int, int, int], tuple[Any, float, float, float, float]] = {}
+        self.chunk: tuple[int, int, str] | None = None
+        self.tok_starts = [t.start for t in toks]
+        self._outside: dict[tuple[int, int], tuple[dict[tuple[str, str], int],
+                                                   dict[str, int]]] = {}
+
+    def _line_of(self, offset: int) -> int:
+        return max(0, bisect.bisect_right(self.line_starts, offset) - 1)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one context per repair
+    def _stack(self, line: int) -> list[int]:
+        """Indentation widths of the blocks enclosing ``line`` (outermost first)."""
+        lines = self.text.split("\n")
+        out: list[int] = []
+        level: int | None = None
+        for i in range(min(line, len(lines)) - 1, -1, -1):
+            s = lines[i]
+            if not s.strip() or s.lstrip().startswith("#"):
+                continue
+            w = len(s) - len(s.lstrip(" \t"))
+            if level is None or w < level:
+                out.append(w)
+                level = w
+                if w == 0:
+                    break
+        if not out or out[-1] != 0:
+            out.append(0)
+        return out[::-1]
+
+    def _window_scores(self, window: str, edit_lines: str,
+                       outside: dict[tuple[str, str], int], names_out: dict[str, int],
+                       window_line: int) -> tuple[Any, float, float, float, float]:
+        stream = token_stream(window, indents=self._stack(window_line))
+        lm = (stream, self.model.logprobs(stream))
+        ab = self.prior.logprob(["NEWLINE", *(a for a, _ in stream)])
+        mismatch = novel = 0.0
+        wt = lex(edit_lines)
+        same = float(sum(1 for a, op, b in zip(wt, wt[1:], wt[2:], strict=False)
+                         if a.kind == "name" and a.text == b.text and op.text in _SELF_OPS))
+        for name, role in _roles(wt):
+            if keyword.iskeyword(name) or name in _BUILTINS:
+                continue
+            if names_out.get(name, 0) == 0:
+                novel += 1
+            elif outside.get((name, role), 0) == 0:
+                mismatch += 1
+        return lm, ab, mismatch, novel, same
+
+    def features(self, c: _Cand, new: str, validation: str) -> dict[str, float]:
+        kind = c.op.split(" ", 1)[0]
+        f: dict[str, float] = dict(c.tags)
+        la0, lb0 = self._line_of(c.start), self._line_of(c.end)
+        # the LM window never starts or ends inside a multi-line string
+        la = max(0, la0 - ROLE_PAD)
+        la = self.in_string.get(la, (la, la))[0]
+        lb = min(len(self.line_starts) - 2, lb0 + ROLE_PAD)
+        lb = min(len(self.line_starts) - 2, self.in_string.get(lb, (lb, lb))[1])
+        ws, we = self.line_starts[la], self.line_starts[lb + 1] - 1
+        # names on the edited line(s) are checked against the rest of the file
+        rs, re_ = self.line_starts[la0], self.line_starts[lb0 + 1] - 1
+        outside = self.toks_outside(rs, re_)
+        base = self._base.get((la, lb, la0, lb0))
+        if base is None:
+            base = self._window_scores(self.text[ws:we], self.text[rs:re_], *outside, la)
+            self._base[(la, lb, la0, lb0)] = base
+        delta = len(c.text) - (c.end - c.start)
+        fixed = self._window_scores(new[ws : we + delta], new[rs : re_ + delta], *outside, la)
+        f["lm"] = sum(fixed[0][1]) - sum(base[0][1])
+        # the edited tokens' own log-probs apart from their effect on the context: a
+        # stray token is improbable where it stands; a restored one should fit
+        (bs, bl), (fs, fl) = base[0], fixed[0]
+        p = 0
+        while p < min(len(bs), len(fs)) and bs[p] == fs[p]:
+            p += 1
+        q = 0
+        while q < min(len(bs), len(fs)) - p and bs[-1 - q] == fs[-1 - q]:
+            q += 1
+        f["lm_rm"] = sum(bl[p : len(bl) - q])
+        f["lm_ins"] = sum(fl[p : len(fl) - q])
+        f["lm_ctx"] = sum(fl[len(fl) - q :]) - sum(bl[len(bl) - q :])
+        f["abs"] = fixed[1] - base[1]
+        f["mismatch"] = fixed[2] - base[2]
+        f["novel"] = fixed[3] - base[3]
+        f["self_op"] = fixed[4] - base[4]
+        if kind == "delete":
+            f["channel"] = -self.log_vocab - CHANNEL["delete"]
+            f["k_delete"] = 1.0
+        elif kind == "replace":
+            f["channel"] = -self.log_vocab - CHANNEL["replace"]
+            f["k_replace"] = 1.0
+        elif kind == "indent":
+            f["channel"] = -CHANNEL["indent"]
+            f["k_indent"] = 1.0
+        if kind != "indent":
+            removed = self.text[c.start : c.end].strip()
+            inserted = c.text.strip()
+            if removed:
+                rk = _tok_class(removed)
+                f[f"rm_{rk}"] = 1.0
+                f[f"{kind}_rm_{rk}"] = 1.0
+                f["rm_elsewhere"] = math.log1p(self.counts.get(removed, 1) - 1)
+            if inserted:
+                ik = _tok_class(inserted)
+                f[f"ins_{ik}"] = 1.0
+                f[f"{kind}_ins_{ik}"] = 1.0
+                f["ins_elsewhere"] = math.log1p(self.counts.get(inserted, 0))
+                if ik == "name":
+                    f["ins_near"] = self._nearness(inserted, c.tok_index)
+            if removed and not inserted:
+                ls = self.text.rfind("\n", 0, c.start) + 1
+                le = self.text.find("\n", c.end)
+                line = self.text[ls : len(self.text) if le == -1 else le]
+                if not (line[: c.start - ls] + line[c.end - ls :]).strip():
+                    f["empties_line"] = 1.0
+        if c.bonus:
+            f["bonus"] = c.bonus
+        rest = self.text[c.end :].split("\n", 1)[0].split("#", 1)[0]
+        f["hint"] = _hint_bonus(self.err.message, c, at_line_end=not rest.strip(),
+                                err_offset=self.err.offset)
+        dist = c.tok_index - self.e if c.tok_index >= 0 else 1
+        f["dist"] = abs(dist)
+        if abs(dist) <= 2:
+            f[f"dist{abs(dist)}"] = 1.0
+        if dist < 0:
+            f["before"] = 1.0
+        if validation != "compiles":
+            f["local_only"] = 1.0
+        unbound, unused, idle, bound = self._binding(c, new)
+        if unbound:
+            f["unbound"] = unbound
+        if unused:
+            f["unused"] = unused
+        if idle:
+            f["idle_expr"] = idle
+        if kind in ("insert", "replace") and c.text.strip() in bound:
+            f["ins_bound"] = 1.0
+        return f
+
+    def _nearness(self, name: str, at: int) -> float:
+        """1 when the name also occurs right next to the edit, falling towards 0 with
+        the token distance to its nearest other occurrence (recency: ``host = ...``
+        on the line before is the likely lost ``host``)."""
+        idx = self.name_at.get(name)
+        if not idx:
+            return 0.0
+        k = bisect.bisect_left(idx, at)
+        d = min(abs(idx[j] - at) for j in (k - 1, k) if 0 <= j < len(idx))
+        return 1.0 / (1.0 + d / 8.0)
+
+    @functools.cached_property
+    def name_at(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for k, t in enumerate(self.toks):
+            if t.kind == "name":
+                out.setdefault(t.text, []).append(k)
+        return out
+
+    def _binding(self, c: _Cand, new: str) -> tuple[float, float, float, frozenset[str]]:
+        """Names the fixed code reads but never binds, binds but never reads, idle
+        expression statements (a bare name or comparison that computes nothing), and
+        the names bound in the block or file.
+
+        ``thread = wrthread()`` binds the ``thread`` that the next line reads;
+        ``thread.wrthread()`` leaves it unbound; ``places = 7`` is no idle ``places``.
+        Counted on the edited statement block (names bound anywhere in the file count
+        as bound).
+        """
+        if self.chunk is not None and self.chunk[0] <= c.start and c.end <= self.chunk[1]:
+            cs, ce, prefix = self.chunk
+            src = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
+        elif len(new) < 20000:
+            src = new
+        else:
+            return 0.0, 0.0, 0.0, self.file_bound
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(src)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return 0.0, 0.0, 0.0, self.file_bound
+        idle = 0
+        loads: set[str] = set()
+        stores: set[str] = set()
+        bound: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
+            elif isinstance(node, ast.arg):
+                bound.add(node.arg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.alias):
+                bound.add((node.asname or node.name).split(".")[0])
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                bound.update(node.names)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                bound.add(node.name)
+            elif isinstance(node, ast.Expr) and isinstance(node.value, _IDLE):
+                idle += not (isinstance(node.value, ast.Constant)
+                             and isinstance(node.value.value, str | type(...)))
+        unbound = loads - stores - bound - self.file_bound - _BUILTINS
+        unused = {n for n in stores - loads if not n.startswith("_")}
+        return (float(len(unbound)), float(len(unused)), float(idle),
+                frozenset(stores | bound) | self.file_bound)
+
+    @functools.cached_property
+    def file_bound(self) -> frozenset[str]:
+        """Names the whole file binds somewhere (cheap token scan)."""
+        out = set()
+        binders = {"def", "class", "import", "as", "for", "global", "nonlocal"}
+        for k, t in enumerate(self.toks):
+            if t.kind != "name":
+                continue
+            prev = self.toks[k - 1].text if k else ""
+            nxt = self.toks[k + 1].text if k + 1 < len(self.toks) else ""
+            if prev in binders or nxt in ("=", ":="):
+                out.add(t.text)
+        return frozenset(out)
+
+    @functools.cached_property
+    def _role_counts(self) -> tuple[list[int], list[tuple[str, str]],
+                                    dict[tuple[str, str], int], dict[str, int]]:
+        idx = [k for k, t in enumerate(self.toks) if t.kind == "name"]
+        roles = _roles(self.toks)
+        by_role: dict[tuple[str, str], int] = {}
+        by_name: dict[str, int] = {}
+        for name, role in roles:
+            by_role[(name, role)] = by_role.get((name, role), 0) + 1
+            by_name[name] = by_name.get(name, 0) + 1
+        return idx, roles, by_role, by_name
+
+    def toks_outside(self, ws: int, we: int) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """How often each (name, role) and name occurs outside characters [ws, we)."""
+        got = self._outside.get((ws, we))
+        if got is not None:
+            return got
+        idx, roles, by_role, by_name = self._role_counts
+        starts = self.tok_starts
+        a, b = bisect.bisect_left(starts, ws), bisect.bisect_left(starts, we)
+        out_r, out_n = dict(by_role), dict(by_name)
+        for j in range(bisect.bisect_left(idx, a), bisect.bisect_left(idx, b)):
+            name, role = roles[j]
+            out_r[(name, role)] -= 1
+            out_n[name] -= 1
+        self._outside[(ws, we)] = (out_r, out_n)
+        return out_r, out_n
+
+
+_BUILTINS = frozenset(dir(builtins)) | {"self", "cls"}
+# expression statements that compute nothing (docstrings and ``...`` excepted)
+_IDLE = (ast.Name, ast.Attribute, ast.Constant, ast.Compare, ast.BinOp, ast.Subscript,
+         ast.Tuple, ast.BoolOp, ast.UnaryOp)
+# ``x is x``, ``a - a``: an operator between one name and itself is rarely meant
+_SELF_OPS = frozenset({"is", "==", "!=", "<", ">", "<=", ">=", "-", "/", "and", "or", "in"})
+
+
+def _tok_class(s: str) -> str:
+    if keyword.iskeyword(s):
+        return "kw"
+    if s[:1].isalpha() or s[:1] == "_":
+        return "name"
+    if s[:1].isdigit():
+        return "num"
+    if s[:1] in "'\"" or s[:2].lower() in ("f'", 'f"', "r'", 'r"', "b'", 'b"'):
+        return "str"
+    return "op"
 
 
 def _err_index(toks: list[Token], err: CompileError) -> int:

@@ -1,0 +1,124 @@
+"""Fit the syntax-repair ranker's weights (``server/fixes/data/syntax_ranker.json``).
+
+Training data are single-token breaks (as in ``bench_fixes.py breaks``) of code that
+is neither in the n-gram prior's training files nor in the benchmark: the packages
+installed next to tact (site-packages, one half by a stable hash of the file name).
+For each break every compiling candidate's features are collected and labelled right
+when the fixed code has the original's AST; a conditional logit (softmax over the
+candidates of one break, L2-regularised) gives the weights of the linear score.
+
+Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--write]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_fixes import _same_ast, make_breaks
+from tact.server.fixes import syntax
+from tact.server.fixes.lexer import site_files
+
+
+def training_files(limit: int = 600) -> list[Path]:
+    """Third-party modules of the half the prior does not train on."""
+    return site_files(1, limit)
+
+
+def collect(n: int, seed: int) -> list[tuple[list[dict[str, float]], list[bool]]]:
+    files = training_files()
+    cases = []
+    for in_file in (False, True):
+        cases += make_breaks(n // 2, seed=seed, in_file=in_file, files=files, humanevalfix=False)
+    groups = []
+    t0 = time.perf_counter()
+    for k, (orig, broken, _kind) in enumerate(cases):
+        got: list[tuple[dict[str, float], str]] = []
+        syntax.syntax_fixes(broken, max_fixes=1, collect=got)
+        labels = [_same_ast(new, orig) for _, new in got]
+        if any(labels) and len(got) > 1:
+            groups.append(([f for f, _ in got], labels))
+        if k % 100 == 0:
+            print(f"{k}/{len(cases)} {time.perf_counter() - t0:.0f}s", flush=True)
+    return groups
+
+
+def fit(groups: list[tuple[list[dict[str, float]], list[bool]]], l2: float,
+        fixed: dict[str, float] | None = None) -> dict[str, float]:
+    """Conditional-logit weights; ``fixed`` features keep the given weight (the
+    compiler's explicit hints are trusted more than a few hundred random breaks show)."""
+    fixed = fixed or {}
+    names = sorted({k for fs, _ in groups for f in fs for k in f} - set(fixed))
+    idx = {k: i for i, k in enumerate(names)}
+    mats = []
+    for fs, labels in groups:
+        x = np.zeros((len(fs), len(names)))
+        off = np.zeros(len(fs))
+        for r, f in enumerate(fs):
+            for k, v in f.items():
+                if k in fixed:
+                    off[r] += fixed[k] * v
+                else:
+                    x[r, idx[k]] = v
+        mats.append((x, np.array(labels, dtype=bool), off))
+    w0 = np.array([syntax.DEFAULT_WEIGHTS.get(k, 0.0) for k in names])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total = l2 * float(w @ w)
+        grad = 2 * l2 * w
+        for x, pos, off in mats:
+            s = x @ w + off
+            m = s.max()
+            p = np.exp(s - m)
+            z = p.sum()
+            zp = p[pos].sum()
+            total -= math.log(zp) - math.log(z)
+            grad -= (p[pos] @ x[pos]) / zp - (p @ x) / z
+        return total / len(mats), grad / len(mats)
+
+    res = minimize(loss, w0, jac=True, method="L-BFGS-B")
+    w = res.x
+    top1 = sum(bool(pos[int(np.argmax(x @ w + off))]) for x, pos, off in mats)
+    top0 = sum(bool(pos[int(np.argmax(x @ w0 + off))]) for x, pos, off in mats)
+    print(f"groups={len(mats)} top-1 with defaults {top0 / len(mats):.1%}, "
+          f"fitted {top1 / len(mats):.1%} (loss {res.fun:.3f})")
+    return {**fixed, **{k: round(float(v), 4) for k, v in zip(names, w, strict=True)}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--breaks", type=int, default=1200)
+    ap.add_argument("--seed", type=int, default=100)
+    ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--hint", type=float, default=None,
+                    help="fix the weight of the compiler-hint feature instead of fitting it")
+    ap.add_argument("--cache", type=Path, help="reuse/save collected features (JSON)")
+    ap.add_argument("--write", action="store_true", help="write the shipped weights file")
+    args = ap.parse_args()
+    if args.cache and args.cache.exists():
+        groups = json.loads(args.cache.read_text())
+    else:
+        groups = collect(args.breaks, args.seed)
+        if args.cache:
+            args.cache.write_text(json.dumps(groups))
+    weights = fit(groups, args.l2, None if args.hint is None else {"hint": args.hint})
+    for k, v in sorted(weights.items(), key=lambda kv: -abs(kv[1])):
+        print(f"  {k:>14} {v:+.3f}")
+    if args.write:
+        syntax.RANKER_FILE.write_text(json.dumps(
+            {"trained_on": f"{args.breaks} single-token breaks of site-packages code "
+             f"(seed {args.seed})", "weights": weights}, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {syntax.RANKER_FILE}")
+
+
+if __name__ == "__main__":
+    main()
