@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from tact.models.features.schema import FeatureSpec
+from tact.models.features.schema import FeatureSpec, as_float
 from tact.telemetry.records import FeatureValue
 
 FIX_SCHEMA_NAME = "tact-fix-features"
@@ -254,7 +254,7 @@ class FixFeatureSchema:
                 key = value if isinstance(value, str) else ""
                 out[index.get(key, index[""])] = 1.0
                 continue
-            out[col] = _transform(_number(value, spec.default), spec.transform)
+            out[col] = _transform(as_float(value, spec.default), spec.transform)
         return np.asarray(out, dtype=np.float32)
 
     def vectorize_many(self, rows: Iterable[Mapping[str, object]]) -> np.ndarray:
@@ -268,15 +268,6 @@ class FixFeatureSchema:
         """The schema as stored in the fix model's card."""
         return {"name": self.name, "version": self.version, "columns": self.columns}
 
-
-def _number(value: object, default: float) -> float:
-    if value is None or isinstance(value, str):
-        return default
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return default
-    return default if (x != x or x in (math.inf, -math.inf)) else x
 
 
 def _transform(x: float, how: str) -> float:

@@ -204,7 +204,7 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
 )
 
 
-def _as_float(value: object, default: float) -> float:
+def as_float(value: object, default: float) -> float:
     """A feature value as a finite float (``default`` for missing, invalid or text)."""
     if value is None or isinstance(value, str):
         return default
@@ -341,7 +341,7 @@ class FeatureSchema:
                 x = np.array(values, dtype=np.float64)
                 x[~np.isfinite(x)] = spec.default
             except (TypeError, ValueError):  # text or odd objects somewhere
-                x = np.array([_as_float(v, spec.default) for v in values], dtype=np.float64)
+                x = np.array([as_float(v, spec.default) for v in values], dtype=np.float64)
             if spec.transform == "log1p":
                 x = np.where(x > 0.0, np.log1p(np.maximum(x, 0.0)), 0.0)
             elif spec.transform == "slog":

@@ -99,7 +99,9 @@ class GateDataset:
         }
 
 
-def _label(d: Decision) -> int | None:
+def decision_label(d: Decision) -> int | None:
+    """1 accepted (fully or partly), 0 shown and rejected, None when the decision says
+    nothing about acceptance (hidden, skipped, pending): the label of every gate."""
     if not d.shown:
         return None
     if d.outcome in (Outcome.ACCEPTED, Outcome.PARTIAL):
@@ -122,7 +124,7 @@ def from_decisions(decisions: Iterable[Decision]) -> GateDataset:
     feats, ys, groups, weights, ids, times, sources = [], [], [], [], [], [], []
     skipped: Counter[str] = Counter()
     for d in decisions:
-        y = _label(d)
+        y = decision_label(d)
         if y is None:
             skipped["hidden or skipped" if not d.shown else f"outcome {d.outcome.value}"] += 1
             continue

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from tact.models.evaluation import metrics
 from tact.models.features.fix import FIX_SCHEMA, FixFeatureSchema
-from tact.models.gate.data import ipw_weight
+from tact.models.gate.data import decision_label, ipw_weight
 from tact.models.gate.errors import ModelLoadError, TrainingError
 from tact.models.gate.estimators import (
     INPUT_NAME,
@@ -48,7 +48,7 @@ from tact.models.gate.estimators import (
 )
 from tact.models.gate.modeldir import _atomic_write, library_versions
 from tact.models.gate.train import BUDGETS, group_folds, oof_predictions
-from tact.telemetry.records import Decision, Outcome
+from tact.telemetry.records import Decision
 from threadpoolctl import threadpool_limits
 
 FIX_MODEL_FILE = "fix.onnx"
@@ -123,13 +123,7 @@ def blank_features(X: np.ndarray, names: Sequence[str],
 
 def fix_label(d: Decision) -> int | None:
     """1 applied, 0 shown and not applied, None when it says nothing (hidden, pending)."""
-    if not d.shown:
-        return None
-    if d.outcome in (Outcome.ACCEPTED, Outcome.PARTIAL):
-        return 1
-    if d.outcome is Outcome.REJECTED:
-        return 0
-    return None
+    return decision_label(d)
 
 
 def fix_dataset(decisions: Iterable[Decision]) -> FixDataset:
