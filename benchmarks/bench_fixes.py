@@ -16,7 +16,10 @@ fixes that are right, median time per fix.
   HumanEvalFix buggy solutions, which are syntactically fine): right = the fixed code
   has the same AST as the original.
 
-Usage: ``python benchmarks/bench_fixes.py [humanevalfix|cpython|breaks|all] [--limit N]``
+- ``natural``: 300 of the slips programmers make most (a closer, ``:`` or ``,`` left
+  out; an operator typed twice) in the same functions; right = same AST.
+
+Usage: ``python benchmarks/bench_fixes.py [humanevalfix|cpython|breaks|natural|all] [--limit N]``
 """
 
 from __future__ import annotations
@@ -225,6 +228,78 @@ def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
           + f"; {stats.get('still_compiles', 0)} drawn breaks still compiled (excluded)")
 
 
+# --------------------------------------------------------------------------- natural
+
+
+def make_natural_breaks(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
+    """(original, broken, kind): the slips programmers make most, unlike ``breaks``'s
+    uniform draw: a closer, ``:`` or ``,`` left out, or an operator typed twice.
+
+    Functions from the same standard-library half as ``breaks`` (not the n-gram prior's).
+    """
+    from tact.server.fixes.lexer import stdlib_files
+
+    rng = random.Random(seed)
+    funcs: list[str] = []
+    for p in stdlib_files(1):
+        try:
+            funcs += _functions_from(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    rng.shuffle(funcs)
+    out = []
+    for src in funcs:
+        if len(out) >= n:
+            break
+        try:
+            toks = _tokens(src)
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        kind = rng.choice(["missing", "doubled"])
+        if kind == "missing":
+            pool = [t for t in toks if t.string in (")", "]", "}", ":", ",")]
+        else:
+            pool = [t for t in toks if t.type == tokenize.OP]
+        if not pool:
+            continue
+        t = rng.choice(pool)
+        a, b = _offset(src, t.start), _offset(src, t.end)
+        broken = src[:a] + src[b:] if kind == "missing" else src[:b] + t.string + src[b:]
+        try:
+            compile(broken, "<b>", "exec")
+            continue  # still valid Python: not a syntax error
+        except SyntaxError:
+            out.append((src, broken, f"{kind} {t.string}"))
+        except ValueError:
+            continue
+    return out
+
+
+def bench_natural(limit: int, seed: int = 0) -> None:
+    from tact.server.fixes.syntax import syntax_fixes
+
+    cases = make_natural_breaks(limit, seed=seed)
+    shown = right = 0
+    times = []
+    by_kind: dict[str, list[int]] = {}
+    for orig, broken, kind in cases:
+        t0 = time.perf_counter()
+        fixes = syntax_fixes(broken)
+        times.append(time.perf_counter() - t0)
+        ok = bool(fixes) and _same_ast(fixes[0].fixed_source, orig)
+        shown += bool(fixes)
+        right += ok
+        group = kind.split()[0]
+        by_kind.setdefault(group, [0, 0])
+        by_kind[group][0] += 1
+        by_kind[group][1] += ok
+    _report("natural slips (missing closer/colon/comma, doubled operator)", len(cases),
+            shown, right, times)
+    print(f"  repaired to an equivalent AST: {right}/{len(cases)} = "
+          f"{right / max(1, len(cases)):.1%}; by kind: "
+          + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
+
+
 # --------------------------------------------------------------------------- cpython
 
 
@@ -418,7 +493,7 @@ def _passes_all(fixed: str, row: dict, bodies: list[str], param: str, helpers: s
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("part", nargs="?", default="all",
-                    choices=["all", "humanevalfix", "cpython", "breaks"])
+                    choices=["all", "humanevalfix", "cpython", "breaks", "natural"])
     ap.add_argument("--limit", type=int, default=10**6)
     ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
     ap.add_argument("--seed", type=int, default=0,
@@ -434,6 +509,8 @@ def main() -> None:
             bench_breaks(min(args.limit, args.breaks), seed=args.seed)
         if args.variant in ("both", "in-file"):
             bench_breaks(min(args.limit, args.breaks), in_file=True, seed=args.seed)
+    if args.part in ("all", "natural"):
+        bench_natural(min(args.limit, 300), seed=args.seed)
     if args.part in ("all", "cpython"):
         bench_cpython(args.limit)
     if args.part in ("all", "humanevalfix"):
