@@ -201,11 +201,11 @@ def _same_ast(a: str, b: str) -> bool:
         return False
 
 
-def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
+def repair_cases(title: str, cases: list[tuple[str, str, str]]) -> str:
+    """Run the syntax fixer on (original, broken, kind) cases and print the report;
+    right = the first fix has the original's AST. Returns the per-kind line."""
     from tact.server.fixes.syntax import syntax_fixes
 
-    stats: dict[str, int] = {}
-    cases = make_breaks(limit, seed=seed, in_file=in_file, stats=stats)
     shown = right = 0
     times = []
     by_kind: dict[str, list[int]] = {}
@@ -219,13 +219,19 @@ def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
         by_kind.setdefault(kind, [0, 0])
         by_kind[kind][0] += 1
         by_kind[kind][1] += ok
-    where = "functions in their files" if in_file else "functions alone"
-    _report(f"single-token breaks, {where}", len(cases), shown, right, times)
+    _report(title, len(cases), shown, right, times)
     share = right / max(1, len(cases))
-    print(f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
-          " of all breaks; by kind: "
-          + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items()))
-          + f"; {stats.get('still_compiles', 0)} drawn breaks still compiled (excluded)")
+    return (f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
+            " of all breaks; by kind: "
+            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
+
+
+def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
+    stats: dict[str, int] = {}
+    cases = make_breaks(limit, seed=seed, in_file=in_file, stats=stats)
+    where = "functions in their files" if in_file else "functions alone"
+    line = repair_cases(f"single-token breaks, {where}", cases)
+    print(line + f"; {stats.get('still_compiles', 0)} drawn breaks still compiled (excluded)")
 
 
 # --------------------------------------------------------------------------- natural
@@ -276,28 +282,9 @@ def make_natural_breaks(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
 
 
 def bench_natural(limit: int, seed: int = 0) -> None:
-    from tact.server.fixes.syntax import syntax_fixes
-
-    cases = make_natural_breaks(limit, seed=seed)
-    shown = right = 0
-    times = []
-    by_kind: dict[str, list[int]] = {}
-    for orig, broken, kind in cases:
-        t0 = time.perf_counter()
-        fixes = syntax_fixes(broken)
-        times.append(time.perf_counter() - t0)
-        ok = bool(fixes) and _same_ast(fixes[0].fixed_source, orig)
-        shown += bool(fixes)
-        right += ok
-        group = kind.split()[0]
-        by_kind.setdefault(group, [0, 0])
-        by_kind[group][0] += 1
-        by_kind[group][1] += ok
-    _report("natural slips (missing closer/colon/comma, doubled operator)", len(cases),
-            shown, right, times)
-    print(f"  repaired to an equivalent AST: {right}/{len(cases)} = "
-          f"{right / max(1, len(cases)):.1%}; by kind: "
-          + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
+    cases = [(orig, broken, kind.split()[0])
+             for orig, broken, kind in make_natural_breaks(limit, seed=seed)]
+    print(repair_cases("natural slips (missing closer/colon/comma, doubled operator)", cases))
 
 
 # --------------------------------------------------------------------------- cpython

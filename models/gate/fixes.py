@@ -47,6 +47,7 @@ from tact.models.gate.estimators import (
     make_estimator,
 )
 from tact.models.gate.modeldir import _atomic_write, library_versions
+from tact.models.gate.thresholds import card_threshold, threshold_within
 from tact.models.gate.train import BUDGETS, group_folds, oof_predictions
 from tact.telemetry.records import Decision
 from threadpoolctl import threadpool_limits
@@ -195,11 +196,7 @@ class TrainedFixModel:
     weights: np.ndarray = field(repr=False)
 
     def threshold_for(self, max_accepted_hidden_percent: float) -> float:
-        best = 0.0
-        for op in self.operating_points:
-            if op["max_accepted_hidden_percent"] <= max_accepted_hidden_percent + 1e-9:
-                best = op["threshold"]
-        return best
+        return threshold_within(self.operating_points, max_accepted_hidden_percent)
 
 
 class FixTrainer:
@@ -421,13 +418,7 @@ class FixModel:
     def threshold_for(self, stage: int, max_accepted_hidden_percent: float) -> float:
         """The validated threshold hiding at most that % of applied fixes (the largest
         budget in the card not above it; 0 hides nothing). ``stage`` is ignored."""
-        table = (self.card.get("thresholds") or {}).get("max_accepted_hidden") or {}
-        best_budget, best = -1.0, 0.0
-        for key, entry in table.items():
-            budget = float(key)
-            if best_budget < budget <= max_accepted_hidden_percent + 1e-9:
-                best_budget, best = budget, float(entry.get("threshold", 0.0))
-        return best
+        return card_threshold(self.card, max_accepted_hidden_percent, "threshold")
 
 
 # ---------------------------------------------------------------------------- evaluation

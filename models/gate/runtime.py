@@ -21,6 +21,7 @@ import numpy as np
 from tact.models.features import SCHEMA, FeatureSchema
 from tact.models.gate.errors import ModelLoadError
 from tact.models.gate.modeldir import CARD_FORMAT, CARD_FORMAT_VERSION, STAGE_FILES
+from tact.models.gate.thresholds import card_threshold
 
 
 def default_model_dir() -> Path:
@@ -138,13 +139,7 @@ class GateModel:
     def threshold_for(self, stage: int, max_accepted_hidden_percent: float) -> float:
         """The validated threshold hiding at most that % of accepted suggestions (the
         largest budget in the card not above the one asked for; 0 = hide nothing)."""
-        table = (self.card.get("thresholds") or {}).get("max_accepted_hidden") or {}
-        best_budget, best = -1.0, 0.0
-        for key, entry in table.items():
-            budget = float(key)
-            if budget <= max_accepted_hidden_percent + 1e-9 and budget > best_budget:
-                best_budget, best = budget, float(entry.get(f"stage{stage}", 0.0))
-        return best
+        return card_threshold(self.card, max_accepted_hidden_percent, f"stage{stage}")
 
 
 def _check_schema(card_path: Path, described: Any, schema: FeatureSchema) -> None:

@@ -38,6 +38,7 @@ from tact.models.gate.estimators import (
     make_estimator,
     raw_proba,
 )
+from tact.models.gate.thresholds import threshold_within
 from threadpoolctl import threadpool_limits
 
 # Features computed and logged but not fed to the model by default: on CUPS, leaving
@@ -150,11 +151,7 @@ class StageResult:
     oof: np.ndarray  # calibrated out-of-fold P(accept), aligned with the dataset
 
     def threshold_for(self, max_accepted_hidden_percent: float) -> float:
-        best = 0.0
-        for op in self.operating_points:
-            if op["max_accepted_hidden_percent"] <= max_accepted_hidden_percent + 1e-9:
-                best = op["threshold"]
-        return best
+        return threshold_within(self.operating_points, max_accepted_hidden_percent)
 
 
 @dataclass
