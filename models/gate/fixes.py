@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from tact.models.evaluation import metrics
 from tact.models.features.fix import FIX_SCHEMA, FixFeatureSchema
+from tact.models.gate.artifacts import read_card, read_checked
 from tact.models.gate.data import decision_label, ipw_weight
 from tact.models.gate.errors import ModelLoadError, TrainingError
 from tact.models.gate.estimators import (
@@ -363,17 +364,7 @@ class FixModel:
         """Load and check ``model_dir/fix_card.json`` and its ONNX file."""
         path = Path(model_dir)
         card_path = path / FIX_CARD_FILE
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ModelLoadError(f"{card_path}: missing (no fix model here)") from exc
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"{card_path}: unreadable fix model card ({exc})") from exc
-        if not isinstance(card, dict) or card.get("format") != FIX_CARD_FORMAT:
-            raise ModelLoadError(f"{card_path}: not a tact fix model card")
-        if card.get("format_version") != FIX_CARD_FORMAT_VERSION:
-            raise ModelLoadError(f"{card_path}: fix card format {card.get('format_version')!r}"
-                                 f" is not supported (this tact reads {FIX_CARD_FORMAT_VERSION})")
+        card = read_card(card_path, FIX_CARD_FORMAT, FIX_CARD_FORMAT_VERSION, "fix model")
         described = card.get("schema") if isinstance(card.get("schema"), dict) else {}
         if (described.get("name"), str(described.get("version"))) != (schema.name,
                                                                         schema.version):
@@ -386,13 +377,7 @@ class FixModel:
                                  "this tact computes; retrain the fix model")
         info = card.get("model") if isinstance(card.get("model"), dict) else {}
         file_path = path / str(info.get("file", FIX_MODEL_FILE))
-        try:
-            blob = file_path.read_bytes()
-        except OSError as exc:
-            raise ModelLoadError(f"{file_path}: cannot read ({exc.strerror or exc})") from exc
-        if hashlib.sha256(blob).hexdigest() != info.get("sha256"):
-            raise ModelLoadError(f"{file_path}: checksum differs from the fix model card "
-                                 "(corrupt or replaced file; retrain or restore it)")
+        blob = read_checked(file_path, info.get("sha256"), "fix model")
         session = _session(file_path, blob)
         width = session.get_inputs()[0].shape[-1]
         if width != schema.width:

@@ -10,8 +10,6 @@ card's, an ONNX file onnxruntime cannot load, or input/output shapes that disagr
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from tact.models.features import SCHEMA, FeatureSchema
+from tact.models.gate.artifacts import read_card, read_checked
 from tact.models.gate.errors import ModelLoadError
 from tact.models.gate.modeldir import CARD_FORMAT, CARD_FORMAT_VERSION, STAGE_FILES
 from tact.models.gate.thresholds import card_threshold
@@ -67,19 +66,7 @@ class GateModel:
         if not path.is_dir():
             raise ModelLoadError(f"no model directory at {path}")
         card_path = path / "card.json"
-        try:
-            card = json.loads(card_path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ModelLoadError(f"{card_path}: missing (not a tact model directory)") from exc
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"{card_path}: unreadable model card ({exc})") from exc
-        if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
-            raise ModelLoadError(f"{card_path}: not a tact gate model card")
-        if card.get("format_version") != CARD_FORMAT_VERSION:
-            raise ModelLoadError(
-                f"{card_path}: card format {card.get('format_version')!r} is not supported "
-                f"(this tact reads format {CARD_FORMAT_VERSION})"
-            )
+        card = read_card(card_path, CARD_FORMAT, CARD_FORMAT_VERSION, "model")
         _check_schema(card_path, card.get("schema"), schema)
         sessions = {}
         stages = card.get("stages") or {}
@@ -88,15 +75,7 @@ class GateModel:
             if not isinstance(info, dict):
                 raise ModelLoadError(f"{card_path}: no entry for stage {stage}")
             file_path = path / str(info.get("file", filename))
-            try:
-                blob = file_path.read_bytes()
-            except OSError as exc:
-                raise ModelLoadError(f"{file_path}: cannot read ({exc.strerror or exc})") from exc
-            if hashlib.sha256(blob).hexdigest() != info.get("sha256"):
-                raise ModelLoadError(
-                    f"{file_path}: checksum differs from the model card (corrupt or replaced "
-                    "file; retrain or restore the directory)"
-                )
+            blob = read_checked(file_path, info.get("sha256"), "model")
             sess = _session(file_path, blob)
             width = sess.get_inputs()[0].shape[-1]
             expected = schema.width(stage)
