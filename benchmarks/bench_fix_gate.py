@@ -26,7 +26,6 @@ that are right before and after the gate and the share of right fixes it hides.
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import json
 import sys
@@ -43,6 +42,7 @@ from bench_fixes import (  # the judging code is shared, not copied
     _judge,
     _same_ast,
     _test_file,
+    check_helpers,
     make_breaks,
     split_check,
 )
@@ -83,10 +83,7 @@ def produce_humanevalfix(precisions: list[str], limit: int, timeout: float,
     for row in rows:
         entry = row["entry_point"]
         bodies, param = split_check(row["test"], entry)
-        tree = ast.parse(row["test"])
-        helpers = "\n".join(ast.unparse(n) for n in tree.body
-                            if not (isinstance(n, ast.FunctionDef) and n.name == "check")
-                            and not isinstance(n, ast.Expr))
+        helpers = check_helpers(row["test"])
         buggy = row["declaration"] + row["buggy_solution"]
         for stride, precision in [(st, pr) for st in strides for pr in precisions]:
             visible = bodies[::stride] if len(bodies) > 1 else bodies

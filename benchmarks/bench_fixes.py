@@ -314,6 +314,15 @@ def bench_cpython(limit: int) -> None:
 # --------------------------------------------------------------------------- humanevalfix
 
 
+def check_helpers(test_src: str) -> str:
+    """The test module's code besides ``check`` and bare expressions (imports, helper
+    functions the asserts call), to put in front of every generated test."""
+    tree = ast.parse(test_src)
+    return "\n".join(ast.unparse(n) for n in tree.body
+                     if not (isinstance(n, ast.FunctionDef) and n.name == "check")
+                     and not isinstance(n, ast.Expr))
+
+
 def split_check(test_src: str, entry: str) -> tuple[list[str], str]:
     """Turn ``check(candidate)``'s top-level statements into separate test functions.
 
@@ -353,10 +362,7 @@ def bench_humanevalfix(limit: int, precision: str, timeout: float, verbose: bool
     for row in rows:
         entry = row["entry_point"]
         bodies, param = split_check(row["test"], entry)
-        tree = ast.parse(row["test"])
-        helpers = "\n".join(ast.unparse(n) for n in tree.body
-                            if not (isinstance(n, ast.FunctionDef) and n.name == "check")
-                            and not (isinstance(n, ast.Expr)))
+        helpers = check_helpers(row["test"])
         visible = bodies[::2] if len(bodies) > 1 else bodies
         buggy = row["declaration"] + row["buggy_solution"]
         with tempfile.TemporaryDirectory() as tmp:
