@@ -6,20 +6,15 @@ fixes are still offered."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import os
 import random
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixes_helpers import write_project
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 from tact.models.gate.estimators import CalibratedGate
 from tact.models.gate.fixes import (
     FIX_MODEL_FILE,
@@ -30,7 +25,7 @@ from tact.models.gate.fixes import (
 )
 from tact.telemetry.records import Decision, Outcome
 from tact.telemetry.store import open_store
-from test_lsp_fixes import actions, diagnostics, open_doc
+from test_lsp_fixes import actions, diagnostics, lsp_server, open_doc
 
 BROKEN = "def area(w, h)\n    return w * h\n"
 
@@ -59,28 +54,9 @@ def write_fix_model(base: TrainedFixModel, out: Path, bias: float) -> None:
     save_fix_model(dataclasses.replace(base, model=model), out)
 
 
-@asynccontextmanager
-async def server(workspace: Path,
-                 gate: dict[str, Any]) -> AsyncIterator[tuple[LanguageClient, str]]:
-    url = f"sqlite:///{workspace.parent / 'telemetry.db'}"
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "tact", "serve"],
-                                server_env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    client = await config.start()
-    try:
-        await client.initialize_session(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
-            initialization_options={"tact": {"telemetry": {"url": url}, "gate": gate}}))
-        yield client, url
-        await client.shutdown_session()
-    finally:
-        proc = client._server
-        if proc is not None and proc.returncode is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), 5)
-        if proc is not None and proc.returncode is None:
-            proc.kill()
-        await client.stop()
+def server(workspace: Path, gate: dict[str, Any]) -> Any:
+    """A real server with these ``gate`` settings (see :func:`lsp_server`)."""
+    return lsp_server(workspace, {"gate": gate})
 
 
 async def fix_rows(client: LanguageClient, url: str) -> list[Decision]:

@@ -18,9 +18,11 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 
 @asynccontextmanager
-async def server(
-    workspace: Path, fixes: dict[str, Any]
+async def lsp_server(
+    workspace: Path, tact: dict[str, Any]
 ) -> AsyncIterator[tuple[LanguageClient, str]]:
+    """A real `tact serve` over stdio, initialized on ``workspace`` with the ``tact``
+    settings (plus a telemetry store beside it); yields the client and the store URL."""
     url = f"sqlite:///{workspace.parent / 'telemetry.db'}"
     config = ClientServerConfig(server_command=[sys.executable, "-m", "tact", "serve"],
                                 server_env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -30,7 +32,7 @@ async def server(
             capabilities=types.ClientCapabilities(),
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="ws")],
-            initialization_options={"tact": {"telemetry": {"url": url}, "fixes": fixes}}))
+            initialization_options={"tact": {"telemetry": {"url": url}, **tact}}))
         yield client, url
         await client.shutdown_session()
     finally:
@@ -41,6 +43,11 @@ async def server(
         if proc is not None and proc.returncode is None:
             proc.kill()
         await client.stop()
+
+
+def server(workspace: Path, fixes: dict[str, Any]) -> Any:
+    """:func:`lsp_server` with these ``fixes`` settings."""
+    return lsp_server(workspace, {"fixes": fixes})
 
 
 def open_doc(client: LanguageClient, path: Path) -> str:
