@@ -11,6 +11,7 @@ from typing import Any
 
 from tact.models.engine.provider import Candidate
 from tact.models.features.context import context_features
+from tact.models.features.delivery import delivery_features
 from tact.models.features.repetition import engine_context_features
 from tact.models.features.state import ProgrammerState
 from tact.models.features.suggestion import suggestion_features
@@ -49,8 +50,14 @@ def stage2_features(
     engine: str = "tact",
     candidate: Candidate | None = None,
     details: Mapping[str, float] | None = None,
+    latency: float | None = None,
+    last_shown: str | None = None,
 ) -> dict[str, float | str]:
     """``stage1`` plus the suggestion's features (a new dict; ``stage1`` is untouched).
+
+    ``latency`` (seconds from the request to the suggestion being shown) and
+    ``last_shown`` (the session's previous shown suggestion) feed
+    :func:`~tact.models.features.delivery.delivery_features`; unknown -> neutral.
 
     The engine's confidence signals come from ``details``, else ``candidate.details``;
     without either (e.g. CUPS rows, where Copilot gave no such signals) the
@@ -62,6 +69,7 @@ def stage2_features(
     features.update(
         suggestion_features(prefix, suffix, language, text, score, num_tokens, engine, details)
     )
+    features.update(delivery_features(text, latency, last_shown))
     return features
 
 
@@ -78,8 +86,10 @@ def request_features(
     cursor_byte: int | None = None,
     engine: str = "tact",
     details: Mapping[str, float] | None = None,
+    latency: float | None = None,
+    last_shown: str | None = None,
 ) -> dict[str, float | str]:
     """All features of one decision (stage 1 and stage 2 together)."""
     s1 = stage1_features(prefix, suffix, language, state, time, tree, cursor_byte)
     return stage2_features(s1, prefix, suffix, language, text, score, num_tokens, engine,
-                           details=details)
+                           details=details, latency=latency, last_shown=last_shown)

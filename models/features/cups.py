@@ -3,9 +3,11 @@
 A CUPS decision is a ``Shown`` event. Its features come from the very functions the
 server calls on a live request: the prompt is the prefix (CUPS has no suffix), the
 language is Python, the engine score is Copilot's ``meanLogProb`` and its token count
-``numTokens``; the programmer state is rebuilt by replaying the session's *earlier*
-events through a :class:`ProgrammerState` (edits inferred from how the prompt changed
-between events, earlier decisions and their Accepted/Rejected outcomes).
+``numTokens``, the delivery latency its ``timeSinceIssuedMs`` (with the session's
+previous Shown suggestion: see features.delivery); the programmer state is rebuilt by
+replaying the session's *earlier* events through a :class:`ProgrammerState` (edits
+inferred from how the prompt changed between events, earlier decisions and their
+Accepted/Rejected outcomes).
 
 What is deliberately NOT used, because a live system cannot know it at decision time:
 the Shown event's own ``typing_state`` and ``seconds_in_state`` (they describe the
@@ -77,6 +79,7 @@ class CupsReplayer:
         self.state = ProgrammerState()
         self._prompt: str | None = None
         self._last_time: float | None = None
+        self.last_shown: str | None = None  # text of the session's previous Shown event
 
     def _observe_prompt(self, event: Any, t: float, shown: bool) -> None:
         prompt = _get(event, "prompt")
@@ -104,16 +107,24 @@ class CupsReplayer:
         result = None
         if kind == "Shown":
             if compute:
-                result = featurize_shown(event, self.state, t)
-            self.state.observe_decision(t, shown=True)
+                result = featurize_shown(event, self.state, t, self.last_shown)
+            self.shown(event, t)
         elif kind in ("Accepted", "Rejected"):
             self.state.observe_outcome(t, accepted=kind == "Accepted")
         self._last_time = t
         return result
 
+    def shown(self, event: Any, t: float) -> None:
+        """Record that a Shown event's suggestion was displayed (after featurizing it)."""
+        self.state.observe_decision(t, shown=True)
+        self.last_shown = _get(event, "suggestion") or ""
 
-def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, float | str]:
-    """Features of one Shown event given the state replayed up to it."""
+
+def featurize_shown(
+    event: Any, state: ProgrammerState, t: float, last_shown: str | None = None
+) -> dict[str, float | str]:
+    """Features of one Shown event given the state replayed up to it and the text of
+    the session's previous Shown suggestion (``last_shown``; None for the first)."""
     prompt = _get(event, "prompt") or ""
     suggestion = _get(event, "suggestion") or ""
     num_tokens = _measure(event, "numTokens")
@@ -127,6 +138,7 @@ def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, f
         )
         if v is not None
     }
+    issued = _measure(event, "timeSinceIssuedMs")
     return request_features(
         prefix=prompt,
         suffix="",
@@ -138,6 +150,8 @@ def featurize_shown(event: Any, state: ProgrammerState, t: float) -> dict[str, f
         num_tokens=int(num_tokens) if num_tokens else None,
         engine="copilot",
         details=signals or None,
+        latency=None if issued is None else issued / 1000.0,
+        last_shown=last_shown,
     )
 
 
@@ -170,7 +184,7 @@ def featurize_cups(d: Any) -> dict[str, float | str]:
         replayer.feed(event, compute=False)
     t = cups_time(_get(d, "time"))
     replayer._observe_prompt(d, t, shown=True)
-    return featurize_shown(d, replayer.state, t)
+    return featurize_shown(d, replayer.state, t, replayer.last_shown)
 
 
 class CupsFeaturizer:
@@ -196,8 +210,8 @@ class CupsFeaturizer:
         t = cups_time(_get(d, "time"))
         # The Shown event itself is applied after featurizing, as the replay does.
         replayer._observe_prompt(d, t, shown=True)
-        features = featurize_shown(d, replayer.state, t)
-        replayer.state.observe_decision(t, shown=True)
+        features = featurize_shown(d, replayer.state, t, replayer.last_shown)
+        replayer.shown(d, t)
         replayer._last_time = t
         self._sessions[key] = (replayer, len(history) + 1)
         return features

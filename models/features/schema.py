@@ -201,6 +201,11 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
     _n("eng_min_depth", "suggestion"),
     _n("eng_mean_depth", "suggestion"),
     _n("eng_min_support", "suggestion", "log1p"),
+    # v7 (CUPS): delivery latency, and whether the suggestion repeats the one shown
+    # just before it (see features.delivery)
+    _n("sug_latency", "suggestion", "log1p"),
+    _n("sug_has_latency", "suggestion"),
+    _n("sug_repeats_shown", "suggestion"),
 )
 
 
