@@ -158,3 +158,32 @@ def test_user_errors_are_one_line(tmp_path: Path, cups_file: Path) -> None:
         assert r.stderr.startswith("tact model: error:"), r.stderr
         assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.slow
+def test_train_with_replays_does_not_depend_on_replay_jobs(cups_file: Path, tmp_path: Path) -> None:
+    """Replays run in parallel write one store each, read back in session order: the
+    model is the same byte for byte with one replay at a time or several."""
+    from tact import server as tact_server
+
+    src = Path(tact_server.__file__).parent
+    specs = [str(src / "replay"), str(src / "cli" / "model.py"), str(src / "cli" / "main.py")]
+    outs = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"model-{jobs}"
+        args = ["model", "train", "--cups", str(cups_file), "--out", str(out), "--folds", "3",
+                "--models", "logreg", "--replay-decisions", "40", "--replay-files", "3",
+                "--replay-jobs", jobs, "--fix-model", "off"]
+        for spec in specs:
+            args += ["--replay", spec]
+        r = tact(*args)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert r.stderr.count("replaying ") == len(specs)
+        outs.append(out)
+    card = json.loads((outs[0] / "card.json").read_text())
+    assert card["data"]["sessions"] == 4 + len(specs)
+    for name in ("stage1.onnx", "stage2.onnx"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+    bad = tact("model", "train", "--replay", "stdlib:no_such_package_here", "--out",
+               str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "no such file or folder to replay" in bad.stderr

@@ -45,11 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--replay", action="append", default=[], metavar="PATH",
                    help="also replay these source folders with the gate off (one session "
                    "each, `tact replay`) and train on that telemetry; `stdlib:NAME` names a "
-                   "package of Python's standard library; repeatable")
+                   "package of Python's standard library, `stdlib:*` all of it (one session "
+                   "per package, then the top-level modules ten at a time); repeatable")
     t.add_argument("--replay-decisions", type=int, default=1200, metavar="N",
                    help="decisions per --replay session (default 1200)")
     t.add_argument("--replay-files", type=int, default=30, metavar="N",
                    help="files per --replay session (default 30)")
+    t.add_argument("--replay-jobs", type=int, default=2, metavar="N",
+                   help="replays run at once (default 2; the result does not depend on it)")
     t.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     t.add_argument("--models", default="logreg,hgb",
                    help="candidate models, comma-separated (default: logreg,hgb)")
@@ -61,7 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cost of a rejected suggestion (card's utility threshold)")
     t.add_argument("--exclude-features", default=None, metavar="NAMES",
                    help="comma-separated features the model must not use (default: the "
-                   "acceptance-rate features; '' to use every feature)")
+                   "acceptance-rate features, except in the model for tact's own engine; "
+                   "'' to use every feature)")
     t.add_argument("--fix-model", choices=("auto", "only", "off"), default="auto",
                    help="also train the fix gate (fix.onnx, fix_card.json) from the kind=fix "
                    "decisions of --telemetry/--export: auto = when there are enough "
@@ -150,33 +154,72 @@ def _source_labels(args: argparse.Namespace) -> list[str]:
             + [f"cups {p}" for p in args.cups])
 
 
-def _run_replays(args: argparse.Namespace, tmp: str) -> str:
-    """Replay each --replay folder through a real server (gate off) into one temporary
-    store; returns its URL. Seeds are --seed + 1, + 2, ... so the recipe is repeatable."""
-    import subprocess
+def _replay_sessions(specs: list[str]) -> list[list[str]]:
+    """Each --replay spec as the path lists of its sessions (``stdlib:`` expanded)."""
     import sysconfig
 
     from tact.server.cli.main import CliError
+    from tact.server.replay.sources import stdlib_sessions
 
-    url = f"sqlite:///{Path(tmp) / 'replay.db'}"
-    for i, spec in enumerate(args.replay, 1):
-        path = spec
-        if spec.startswith("stdlib:"):  # a package of Python's standard library
-            path = str(Path(sysconfig.get_paths()["stdlib"]) / spec.split(":", 1)[1])
-        if not Path(path).exists():
-            raise CliError(f"{path}: no such file or folder to replay")
-        print(f"replaying {path} (seed {args.seed + i})", file=sys.stderr)
-        r = subprocess.run(
-            [sys.executable, "-m", "tact", "replay", str(path), "--telemetry", url,
-             "--gate", "off", "--seed", str(args.seed + i), "--json",
-             "--max-decisions", str(args.replay_decisions),
-             "--limit-files", str(args.replay_files)],
-            capture_output=True, text=True,
-        )
-        if r.returncode != 0:
-            last = (r.stderr.strip().splitlines() or ["no message"])[-1]
-            raise CliError(f"replay of {path} failed: {last}")
-    return url
+    sessions: list[list[str]] = []
+    for spec in specs:
+        if spec.startswith("stdlib:"):  # Python's standard library: a package, or `*`
+            stdlib = Path(sysconfig.get_paths()["stdlib"])
+            found = [[str(p) for p in paths]
+                     for paths in stdlib_sessions(spec.split(":", 1)[1], stdlib)]
+        else:
+            found = [[spec]]
+        for paths in found:
+            for path in paths:
+                if not Path(path).exists():
+                    raise CliError(f"{path}: no such file or folder to replay")
+        sessions += found
+    return sessions
+
+
+def _run_replays(args: argparse.Namespace, tmp: str) -> list[str]:
+    """Replay each --replay session through a real server (gate off), each into its
+    own temporary store; returns their URLs in session order. Seeds are --seed + 1,
+    + 2, ... and the stores are read in that order, so the recipe is repeatable
+    however many replays run at once (``--replay-jobs``)."""
+    import subprocess
+    import time
+
+    from tact.server.cli.main import CliError
+
+    sessions = _replay_sessions(args.replay)
+    urls = [f"sqlite:///{Path(tmp) / f'replay-{i:03d}.db'}" for i in range(len(sessions))]
+    pending = list(enumerate(sessions))
+    running: list[tuple[subprocess.Popen[str], Path, list[str]]] = []
+    jobs = max(1, args.replay_jobs)
+    while pending or running:
+        while pending and len(running) < jobs:
+            i, paths = pending.pop(0)
+            seed = args.seed + i + 1
+            print(f"replaying {' '.join(paths)} (seed {seed}; {i + 1}/{len(sessions)})",
+                  file=sys.stderr)
+            log = Path(tmp) / f"replay-{i:03d}.log"  # a file: a full pipe would block
+            with log.open("w") as err:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "tact", "replay", *paths, "--telemetry", urls[i],
+                     "--gate", "off", "--seed", str(seed), "--json",
+                     "--max-decisions", str(args.replay_decisions),
+                     "--limit-files", str(args.replay_files)],
+                    stdout=subprocess.DEVNULL, stderr=err, text=True,
+                )
+            running.append((proc, log, paths))
+        time.sleep(0.2)
+        for proc, log, paths in list(running):
+            if proc.poll() is None:
+                continue
+            running.remove((proc, log, paths))
+            if proc.returncode != 0:
+                for other, _, _ in running:
+                    other.kill()
+                    other.wait()
+                last = (log.read_text().strip().splitlines() or ["no message"])[-1]
+                raise CliError(f"replay of {' '.join(paths)} failed: {last}")
+    return urls
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -195,10 +238,9 @@ def run_train(args: argparse.Namespace) -> int:
         n.strip() for n in args.exclude_features.split(",") if n.strip()
     )
     with tempfile.TemporaryDirectory(prefix="tact-replay-") as tmp:
-        replay_url = _run_replays(args, tmp) if args.replay else None
+        replay_urls = _run_replays(args, tmp) if args.replay else []
         sources = _source_labels(args) + [f"replay {p}" for p in args.replay]
-        if replay_url:
-            args.telemetry = [*args.telemetry, replay_url]
+        args.telemetry = [*args.telemetry, *replay_urls]
         data = _load(args)
     _train_and_save(args, data, candidates, exclude, sources)
     if args.fix_model == "auto":
@@ -209,13 +251,17 @@ def run_train(args: argparse.Namespace) -> int:
 def _train_and_save(args: argparse.Namespace, data: Any, candidates: list[str],
                     exclude: tuple[str, ...], sources: list[str]) -> None:
     from tact.models.gate.modeldir import save_model
-    from tact.models.gate.train import GateTrainer
+    from tact.models.gate.train import ENGINE_DEFAULT_EXCLUDED, GateTrainer
 
     print(f"training on {len(data)} labelled decisions from "
           f"{len(set(data.groups.tolist()))} sessions", file=sys.stderr)
     with _user_errors(), _progress("training") as progress:
+        # An explicit --exclude-features applies to every model; by default the
+        # engine-side model keeps the acceptance-rate features (see train.py).
+        engine_exclude = ENGINE_DEFAULT_EXCLUDED if args.exclude_features is None else None
         trained = GateTrainer(candidates=candidates, n_splits=args.folds, seed=args.seed,
-                              exclude_features=exclude).fit(data, progress=progress)
+                              exclude_features=exclude,
+                              engine_exclude_features=engine_exclude).fit(data, progress=progress)
         card = save_model(trained, args.out, benefit=args.benefit, cost=args.cost,
                           notes={"sources": sources,
                                  "command": "tact " + " ".join(sys.argv[1:])

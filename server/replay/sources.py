@@ -56,3 +56,36 @@ def collect(paths: list[Path], limit_files: int | None = None) -> list[SourceFil
             if limit_files is not None and len(found) >= limit_files:
                 return found
     return found
+
+
+# Folders of the standard library that are not its code: tests, third-party packages
+# (site-packages holds the packages the gate is scored on: they must never leak into
+# its training replays), build leftovers, and pydoc's generated topic strings.
+STDLIB_SKIP = frozenset(
+    {"test", "tests", "site-packages", "dist-packages", "lib-dynload", "__pycache__",
+     "pydoc_data", "__phello__", "idle_test"}
+)
+STDLIB_MODULES_PER_SESSION = 10
+
+
+def stdlib_sessions(spec: str, stdlib: Path) -> list[list[Path]]:
+    """The replay sessions a ``stdlib:`` spec names, each a list of paths under the
+    standard library folder ``stdlib``.
+
+    ``NAME`` (a package folder or a module file) is one session. ``*`` is the whole
+    standard library: one session per package folder, then the top-level modules in
+    sorted groups of ``STDLIB_MODULES_PER_SESSION`` files, all in sorted order so a
+    seeded recipe replays the same sessions everywhere with the same Python. Why many
+    sessions: the gate trained on replays kept improving with more of them (see
+    models/gate/default/README.md); each session is one simulated programmer.
+    """
+    if spec != "*":
+        return [[stdlib / spec]]
+    packages = sorted(
+        p for p in stdlib.iterdir()
+        if p.is_dir() and p.name not in STDLIB_SKIP and not p.name.startswith((".", "config-"))
+        and any(p.rglob("*.py"))
+    )
+    modules = sorted(p for p in stdlib.glob("*.py") if p.is_file())
+    k = STDLIB_MODULES_PER_SESSION
+    return [[p] for p in packages] + [modules[i : i + k] for i in range(0, len(modules), k)]

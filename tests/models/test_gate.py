@@ -129,12 +129,22 @@ def test_onnx_equals_sklearn(model_dir: Path, data: GateDataset, trained: Traine
         assert model.predict(data.features[0], stage) == pytest.approx(float(sk_p[0]), abs=1e-5)
 
 
-@pytest.mark.parametrize("name", ["logreg", "hgb"])
-def test_onnx_equals_sklearn_for_each_candidate(name: str, data: GateDataset) -> None:
+@pytest.mark.parametrize("name,n_rows", [("logreg", None), ("hgb", None), ("hgb", 5000)])
+def test_onnx_equals_sklearn_for_each_candidate(
+    name: str, n_rows: int | None, data: GateDataset
+) -> None:
+    """``n_rows`` >= LARGE_DATA_ROWS: the large-data trees, which drop the columns
+    that are constant in training (many are: one-hot vocabularies, other engines'
+    signals); the exported graph must drop the same ones."""
     import onnxruntime as ort
 
     X = data.matrix(2)
-    base = fit_estimator(make_estimator(name), X, data.y, data.weights)
+    model = make_estimator(name, 0, n_rows)
+    base = fit_estimator(model, X, data.y, data.weights)
+    if n_rows is not None:
+        kept = base.named_steps["keep"].get_support()
+        assert 0 < kept.sum() < (X.std(axis=0) >= 0).sum()  # some columns were constant
+        assert np.array_equal(kept, X.std(axis=0) > 0)
     gate = CalibratedGate(base=base, a=0.8, b=-0.1, name=name)
     sess = ort.InferenceSession(gate.to_onnx(X.shape[1]).SerializeToString(),
                                 providers=["CPUExecutionProvider"])

@@ -95,3 +95,27 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y, p))
+
+
+def test_engine_side_keeps_the_acceptance_rate_features(trained: TrainedGate,
+                                                         mixed: GateDataset) -> None:
+    """By default the acceptance-rate features are blanked for the other engines'
+    model (they did not carry over between CUPS programmers) but kept for tact's own
+    engine (ENGINE_DEFAULT_EXCLUDED): moving them moves only tact rows' P(accept)."""
+    from tact.models.gate.train import DEFAULT_EXCLUDED, ENGINE_DEFAULT_EXCLUDED
+
+    assert trained.training["excluded_features"] == list(DEFAULT_EXCLUDED)
+    assert trained.training["engine_excluded_features"] == list(ENGINE_DEFAULT_EXCLUDED)
+    on = np.array([f["sug_engine"] == "tact" for f in mixed.features])
+    rates = [{**f, "st_accept_rate_k": 0.95, "st_accept_rate_session": 0.95,
+              "st_outcomes_k": 10.0} for f in mixed.features]
+    model = trained.stages[1].model  # stage 1: state features matter most before generating
+    assert isinstance(model, RoutedGate)
+    before = model.predict_proba(mixed.matrix(1))
+    moved = GateDataset(
+        features=rates, y=mixed.y, groups=mixed.groups, weights=mixed.weights, ids=mixed.ids,
+        times=mixed.times, sources=mixed.sources,
+    )
+    after = model.predict_proba(moved.matrix(1))
+    np.testing.assert_array_equal(before[~on], after[~on])
+    assert np.abs(before[on] - after[on]).max() > 0
