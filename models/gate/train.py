@@ -96,6 +96,30 @@ def route_mask(stage: int, X: np.ndarray, groups: np.ndarray, y: np.ndarray) -> 
     return on
 
 
+def route_strata(X2: np.ndarray) -> np.ndarray:
+    """Each row's combination of the stages' route columns (0..3), from stage-2 vectors."""
+    cols = SCHEMA.columns(2)
+    bits = [X2[:, cols.index(ROUTE_FEATURES[s])] > 0.5 for s in (1, 2)]
+    return bits[0].astype(np.int64) + 2 * bits[1].astype(np.int64)
+
+
+def balanced_sample(strata: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` row indices (sorted), drawn at random within each stratum, the smallest
+    strata first and each at most an equal share of what is left: a subsample keeps
+    every row of a small route side. Why: with 50,000 replay decisions and 757 CUPS
+    ones, a uniform 10,000-row validation sample held about 150 CUPS rows, fewer than
+    MIN_ROUTE_ROWS, and the stages silently stopped being routed."""
+    labels, counts = np.unique(strata, return_counts=True)
+    order = np.argsort(counts, kind="stable")
+    left, picked = n, []
+    for k, i in enumerate(order):
+        take = min(int(counts[i]), left // (len(order) - k))
+        rows = np.flatnonzero(strata == labels[i])
+        picked.append(rows if take == len(rows) else rng.choice(rows, take, replace=False))
+        left -= take
+    return np.sort(np.concatenate(picked))
+
+
 # "Hide at most X% of accepted suggestions" budgets stored in the model card.
 BUDGETS = (0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 30.0)
 Progress = Callable[[str, float], None]  # (message, fraction done 0..1)
@@ -315,12 +339,13 @@ class GateTrainer:
         t0 = time.perf_counter()
         rng = np.random.default_rng(self.seed)
         n = len(data)
+        strata = route_strata(data.matrix(2))
         val = data
         if n > self.max_validation_rows:
-            val = data.subset(np.sort(rng.choice(n, self.max_validation_rows, replace=False)))
+            val = data.subset(balanced_sample(strata, self.max_validation_rows, rng))
         fit_idx = np.arange(n)
         if n > self.max_fit_rows:
-            fit_idx = np.sort(rng.choice(n, self.max_fit_rows, replace=False))
+            fit_idx = balanced_sample(strata, self.max_fit_rows, rng)
         # Plenty of rows per fold when subsampled: 3 folds suffice and cost 40% less.
         k = min(self.n_splits, 3) if len(val) < n else self.n_splits
         folds = group_folds(val.groups, k, self.seed)
