@@ -119,3 +119,26 @@ def test_engine_side_keeps_the_acceptance_rate_features(trained: TrainedGate,
     after = model.predict_proba(moved.matrix(1))
     np.testing.assert_array_equal(before[~on], after[~on])
     assert np.abs(before[on] - after[on]).max() > 0
+
+
+def test_subsampling_keeps_a_small_side_routed(mixed: GateDataset) -> None:
+    """Much more replay than CUPS data: the validation subsample keeps every row of
+    the small side (a uniform one would keep about 70 of 240, too few to route)."""
+    from tact.models.gate.train import MIN_ROUTE_ROWS, balanced_sample, route_strata
+
+    on = np.flatnonzero([f["sug_engine"] == "tact" for f in mixed.features])
+    cups = mixed.subset(np.flatnonzero([f["sug_engine"] != "tact" for f in mixed.features]))
+    copies = []
+    for k in range(10):
+        twin = mixed.subset(on)
+        twin.groups = np.asarray([f"{g}-{k}" for g in twin.groups])
+        copies.append(twin)
+    big = GateDataset.concat([*copies, cups])
+    strata = route_strata(big.matrix(2))
+    picked = balanced_sample(strata, 800, np.random.default_rng(0))
+    assert len(picked) == len(set(picked.tolist())) == 800
+    assert (strata[picked] == strata[-1]).sum() == len(cups) >= MIN_ROUTE_ROWS
+    result = GateTrainer(n_splits=4, seed=0, max_validation_rows=800).fit(big)
+    assert result.training["validation_rows"] == 800
+    assert isinstance(result.stages[1].model, RoutedGate)
+    assert isinstance(result.stages[2].model, RoutedGate)
