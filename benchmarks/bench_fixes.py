@@ -201,17 +201,50 @@ def _same_ast(a: str, b: str) -> bool:
         return False
 
 
-def repair_cases(title: str, cases: list[tuple[str, str, str]]) -> str:
+def _lost_token(orig: str, broken: str, kind: str) -> str:
+    """What the break took away, as a class: the token a deletion or replacement lost
+    (a name the broken text still has elsewhere, a common name of the n-gram prior, a
+    name found nowhere, keyword, operator, number, string), or ``inserted`` for an
+    inserted token (nothing was lost)."""
+    import difflib
+    import keyword
+
+    from tact.server.fixes.lexer import default_prior, lex
+
+    if kind == "insert":
+        return "inserted"
+    a, b = [t.text for t in lex(orig)], [t for t in lex(broken)]
+    ops = difflib.SequenceMatcher(None, a, [t.text for t in b], autojunk=False).get_opcodes()
+    lost = " ".join(" ".join(a[i1:i2]) for tag, i1, i2, _j1, _j2 in ops if tag != "equal")
+    if keyword.iskeyword(lost):
+        return "keyword"
+    if lost.isidentifier():
+        if any(t.text == lost for t in b):
+            return "name in the file"
+        return "common name" if lost in default_prior().common else "name nowhere else"
+    if lost[:1].isdigit():
+        return "number"
+    if lost[:1] in "'\"" or lost[:2].lower() in ("f'", 'f"', "b'", 'b"', "r'", 'r"'):
+        return "string"
+    return "operator" if lost else "other"
+
+
+def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = False) -> str:
     """Run the syntax fixer on (original, broken, kind) cases and print the report;
-    right = the first fix has the original's AST. Returns the per-kind line."""
+    right = the first fix has the original's AST. Returns the per-kind line.
+
+    ``ceiling``: also count the breaks where ANY compiling candidate has the original's
+    AST (the most a better ranking could reach), split by what the break lost."""
     from tact.server.fixes.syntax import syntax_fixes
 
     shown = right = 0
     times = []
     by_kind: dict[str, list[int]] = {}
+    reach: dict[str, list[int]] = {}  # lost-token class -> [breaks, among candidates, first]
     for orig, broken, kind in cases:
+        got: list[tuple[dict[str, float], str]] | None = [] if ceiling else None
         t0 = time.perf_counter()
-        fixes = syntax_fixes(broken)
+        fixes = syntax_fixes(broken, collect=got)
         times.append(time.perf_counter() - t0)
         ok = bool(fixes) and _same_ast(fixes[0].fixed_source, orig)
         shown += bool(fixes)
@@ -219,18 +252,30 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]]) -> str:
         by_kind.setdefault(kind, [0, 0])
         by_kind[kind][0] += 1
         by_kind[kind][1] += ok
+        if got is not None:
+            row = reach.setdefault(f"{kind}: {_lost_token(orig, broken, kind)}", [0, 0, 0])
+            row[0] += 1
+            row[1] += ok or any(_same_ast(new, orig) for _, new in got)
+            row[2] += ok
     _report(title, len(cases), shown, right, times)
+    if reach:
+        total = sum(r[1] for r in reach.values())
+        print(f"  ceiling: original among the compiling candidates for {total}/{len(cases)} = "
+              f"{total / max(1, len(cases)):.1%} (first for {right})")
+        for k, (n, among, first) in sorted(reach.items()):
+            print(f"    {k:<28} breaks={n:4} among candidates={among:4} first={first:4}")
     share = right / max(1, len(cases))
     return (f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
             " of all breaks; by kind: "
             + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
 
 
-def bench_breaks(limit: int, in_file: bool = False, seed: int = 0) -> None:
+def bench_breaks(limit: int, in_file: bool = False, seed: int = 0,
+                 ceiling: bool = False) -> None:
     stats: dict[str, int] = {}
     cases = make_breaks(limit, seed=seed, in_file=in_file, stats=stats)
     where = "functions in their files" if in_file else "functions alone"
-    line = repair_cases(f"single-token breaks, {where}", cases)
+    line = repair_cases(f"single-token breaks, {where}", cases, ceiling=ceiling)
     print(line + f"; {stats.get('still_compiles', 0)} drawn breaks still compiled (excluded)")
 
 
@@ -493,15 +538,18 @@ def main() -> None:
                     help="seed of the breaks (develop on another seed than the one reported)")
     ap.add_argument("--variant", default="both", choices=["both", "alone", "in-file"],
                     help="breaks: functions alone, inside their whole files, or both")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="breaks: also count breaks whose original is among the candidates")
     ap.add_argument("--precision", default="standard", choices=["lenient", "standard", "strict"])
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.part in ("all", "breaks"):
         if args.variant in ("both", "alone"):
-            bench_breaks(min(args.limit, args.breaks), seed=args.seed)
+            bench_breaks(min(args.limit, args.breaks), seed=args.seed, ceiling=args.ceiling)
         if args.variant in ("both", "in-file"):
-            bench_breaks(min(args.limit, args.breaks), in_file=True, seed=args.seed)
+            bench_breaks(min(args.limit, args.breaks), in_file=True, seed=args.seed,
+                         ceiling=args.ceiling)
     if args.part in ("all", "natural"):
         bench_natural(min(args.limit, 300), seed=args.seed)
     if args.part in ("all", "cpython"):

@@ -7,7 +7,8 @@ For each break every compiling candidate's features are collected and labelled r
 when the fixed code has the original's AST; a conditional logit (softmax over the
 candidates of one break, L2-regularised) gives the weights of the linear score.
 
-Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--write]``
+Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--in-file-share F]
+[--cache FILE.jsonl] [--hint 1] [--write]``
 """
 
 from __future__ import annotations
@@ -34,21 +35,32 @@ def training_files(limit: int = 600) -> list[Path]:
     return site_files(1, limit)
 
 
-def collect(n: int, seed: int) -> list[tuple[list[dict[str, float]], list[bool]]]:
+def collect(n: int, seed: int, in_file_share: float = 0.5,
+            sink: Path | None = None) -> list[tuple[list[dict[str, float]], list[bool]]]:
+    """Candidate features and labels of ``n`` breaks (``in_file_share`` of them inside
+    their whole files, which are slower to repair). With ``sink``, each group is also
+    appended to that JSON-lines file as it comes (a long run can be stopped and the
+    groups so far still fitted)."""
     files = training_files()
-    cases = []
-    for in_file in (False, True):
-        cases += make_breaks(n // 2, seed=seed, in_file=in_file, files=files, humanevalfix=False)
+    n_in = round(n * in_file_share)
+    cases = make_breaks(n - n_in, seed=seed, in_file=False, files=files, humanevalfix=False)
+    cases += make_breaks(n_in, seed=seed, in_file=True, files=files, humanevalfix=False)
     groups = []
     t0 = time.perf_counter()
+    out = sink.open("a", encoding="utf-8") if sink else None
     for k, (orig, broken, _kind) in enumerate(cases):
         got: list[tuple[dict[str, float], str]] = []
         syntax.syntax_fixes(broken, max_fixes=1, collect=got)
         labels = [_same_ast(new, orig) for _, new in got]
         if any(labels) and len(got) > 1:
             groups.append(([f for f, _ in got], labels))
+            if out:
+                out.write(json.dumps(groups[-1]) + "\n")
+                out.flush()
         if k % 100 == 0:
             print(f"{k}/{len(cases)} {time.perf_counter() - t0:.0f}s", flush=True)
+    if out:
+        out.close()
     return groups
 
 
@@ -98,25 +110,27 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--breaks", type=int, default=1200)
     ap.add_argument("--seed", type=int, default=100)
+    ap.add_argument("--in-file-share", type=float, default=0.5,
+                    help="share of the breaks made inside their whole files")
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--hint", type=float, default=None,
                     help="fix the weight of the compiler-hint feature instead of fitting it")
-    ap.add_argument("--cache", type=Path, help="reuse/save collected features (JSON)")
+    ap.add_argument("--cache", type=Path,
+                    help="reuse collected features, or save them as they come (JSON lines)")
     ap.add_argument("--write", action="store_true", help="write the shipped weights file")
     args = ap.parse_args()
     if args.cache and args.cache.exists():
-        groups = json.loads(args.cache.read_text())
+        groups = [json.loads(x) for x in args.cache.read_text().splitlines() if x.strip()]
     else:
-        groups = collect(args.breaks, args.seed)
-        if args.cache:
-            args.cache.write_text(json.dumps(groups))
+        groups = collect(args.breaks, args.seed, args.in_file_share, args.cache)
     weights = fit(groups, args.l2, None if args.hint is None else {"hint": args.hint})
     for k, v in sorted(weights.items(), key=lambda kv: -abs(kv[1])):
         print(f"  {k:>14} {v:+.3f}")
     if args.write:
         syntax.RANKER_FILE.write_text(json.dumps(
-            {"trained_on": f"{args.breaks} single-token breaks of site-packages code "
-             f"(seed {args.seed})", "weights": weights}, indent=1, sort_keys=True) + "\n")
+            {"trained_on": f"{len(groups)} single-token breaks of site-packages code with "
+             f"the original among several candidates (seed {args.seed})",
+             "weights": weights}, indent=1, sort_keys=True) + "\n")
         print(f"wrote {syntax.RANKER_FILE}")
 
 

@@ -46,7 +46,8 @@ INSERT_TOKENS = [":", ")", "]", "}", "(", "[", "{", ",", ".", "=", "==", "'", '"
                  "from", "as", "def", "class", "lambda", "while", "with", "+", "-", "*",
                  "/", "%", "**", "<", ">", "<=", ">=", "!=", "->", "None", "0", "1", ";",
                  "+=", "-=", "@", "yield", "del", "assert", "raise", "try", "except",
-                 "True", "False", "..."]
+                 "True", "False", "...", "elif", "finally", "break", "continue", "await",
+                 "//", "|", "&"]
 GLOBAL_NAMES = 4  # common identifiers of the prior tried per position (names absent from the file)
 WORD = re.compile(r"\w")
 CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", ":"],
@@ -299,6 +300,16 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
                                                     opener), f"insert {opener!r}", i))
             out.append(_Cand(t.start, t.end, _pad(text, text[: t.start], text[t.end :], opener),
                              f"replace {t.text!r} with {opener!r}", i))
+            if t.kind == "op" and t.text in ")]}":
+                # or an earlier closer is the stray one (``f(a) )b`` for ``f(a) and b``)
+                gap = " " if (t.start > 0 and t.end < len(text) and WORD.match(text[t.start - 1])
+                              and WORD.match(text[t.end])) else ""
+                out.append(_Cand(t.start, t.end, gap, f"delete {t.text!r}", i))
+                for r in INSERT_TOKENS:
+                    if r != t.text:
+                        out.append(_Cand(t.start, t.end,
+                                         _pad(text, text[: t.start], text[t.end :], r),
+                                         f"replace {t.text!r} with {r!r}", i))
     names: list[str] = []
     # candidate names: nearest first, then the rest of the file (bounded)
     near = sorted(range(len(toks)), key=lambda k: abs(k - e))
@@ -350,7 +361,11 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         if not text[line_start : t.start].strip():  # first on its line: take the space too
             while end < len(text) and text[end] in " \t":
                 end += 1
-        out.append(_Cand(t.start, end, "", f"delete {t.text!r}", i))
+        # between two words a deletion keeps them apart (``quote(str`` -> ``quote str``,
+        # not the new name ``quotestr``)
+        gap = " " if (t.start > 0 and end < len(text) and WORD.match(text[t.start - 1])
+                      and WORD.match(text[end])) else ""
+        out.append(_Cand(t.start, end, gap, f"delete {t.text!r}", i))
         repl = CONFUSIONS.get(t.text, [])
         near_e = abs(i - e) <= 3
         named: list[tuple[str, dict[str, float]]] = []
@@ -583,6 +598,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     cands = sorted(_candidates(text, toks, err),
                    key=lambda c: abs(c.tok_index - e_idx) if c.tok_index >= 0 else 0)
     deadline = time.perf_counter() + budget
+    passed: list[tuple[_Cand, str, str]] = []
     for c in cands:
         if time.perf_counter() > deadline:
             break  # nearest candidates first: the far ones are the least likely
@@ -609,6 +625,11 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
                     c.end - c.start):
                 continue
             validation = "compiles-locally"
+        passed.append((c, new, validation))
+    ctx.set_window([c for c, _, _ in passed])
+    for c, new, validation in passed:
+        if time.perf_counter() > deadline + budget / 2 and len(good) >= max_fixes:
+            break  # nearest first: in a huge file the far ones are left unranked
         feats = ctx.features(c, new, validation)
         score = sum(weights.get(k, 0.0) * v for k, v in feats.items())
         good.append((score, c, new, validation))
@@ -690,6 +711,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 RANKER_FILE = Path(__file__).with_name("data") / "syntax_ranker.json"
 LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
 ROLE_PAD = 2  # lines either side of an edit whose names are checked against the file
+WINDOW_REACH = 8  # lines from the error within which candidates share one LM window
 
 
 @functools.cache
@@ -760,9 +782,17 @@ class _RankContext:
                     self.in_string[ln] = span
         self._base: dict[tuple[int, int, int, int], tuple[Any, float, float, float, float]] = {}
         self.chunk: tuple[int, int, str] | None = None
+        self.window: tuple[int, int] | None = None  # shared LM window (lines), see set_window
         self.tok_starts = [t.start for t in toks]
         self._outside: dict[tuple[int, int], tuple[dict[tuple[str, str], int],
                                                    dict[str, int]]] = {}
+
+    def set_window(self, cands: list[_Cand]) -> None:
+        """One LM window (lines) covering the compiling candidates near the error."""
+        lines = [ln for c in cands for ln in (self._line_of(c.start), self._line_of(c.end))
+                 if abs(ln - self.err.line) <= WINDOW_REACH]
+        if lines:
+            self.window = (min(lines) - ROLE_PAD, max(lines) + ROLE_PAD)
 
     def _line_of(self, offset: int) -> int:
         return max(0, bisect.bisect_right(self.line_starts, offset) - 1)
@@ -810,10 +840,16 @@ class _RankContext:
         kind = c.op.split(" ", 1)[0]
         f: dict[str, float] = dict(c.tags)
         la0, lb0 = self._line_of(c.start), self._line_of(c.end)
+        # one LM window for all candidates when it covers this one (an unclosed
+        # bracket's effect runs to the window's end: equal windows compare fairly)
+        if self.window is not None and self.window[0] <= la0 and lb0 <= self.window[1]:
+            la, lb = self.window
+        else:
+            la, lb = la0 - ROLE_PAD, lb0 + ROLE_PAD
         # the LM window never starts or ends inside a multi-line string
-        la = max(0, la0 - ROLE_PAD)
+        la = max(0, la)
         la = self.in_string.get(la, (la, la))[0]
-        lb = min(len(self.line_starts) - 2, lb0 + ROLE_PAD)
+        lb = min(len(self.line_starts) - 2, lb)
         lb = min(len(self.line_starts) - 2, self.in_string.get(lb, (lb, lb))[1])
         ws, we = self.line_starts[la], self.line_starts[lb + 1] - 1
         # names on the edited line(s) are checked against the rest of the file
@@ -885,7 +921,17 @@ class _RankContext:
             f["before"] = 1.0
         if validation != "compiles":
             f["local_only"] = 1.0
-        unbound, unused, idle, bound = self._binding(c, new)
+        if kind != "indent":
+            self._pair_features(c, f)
+        unbound, unused, idle, bound, shadow, dup, idle_args, arity = self._binding(c, new)
+        if arity:
+            f["arity"] = arity
+        if idle_args:
+            f["unused_arg"] = idle_args
+        if shadow:
+            f["shadow"] = shadow
+        if dup:
+            f["dup_def"] = dup
         if unbound:
             f["unbound"] = unbound
         if unused:
@@ -895,6 +941,47 @@ class _RankContext:
         if kind in ("insert", "replace") and c.text.strip() in bound:
             f["ins_bound"] = 1.0
         return f
+
+    @functools.cached_property
+    def _grams(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str, str], int]]:
+        bi: dict[tuple[str, str], int] = {}
+        tri: dict[tuple[str, str, str], int] = {}
+        texts = [t.text for t in self.toks]
+        for k in range(len(texts) - 1):
+            bi[(texts[k], texts[k + 1])] = bi.get((texts[k], texts[k + 1]), 0) + 1
+            if k + 2 < len(texts):
+                g = (texts[k], texts[k + 1], texts[k + 2])
+                tri[g] = tri.get(g, 0) + 1
+        return bi, tri
+
+    def _pair_features(self, c: _Cand, f: dict[str, float]) -> None:
+        """Does the file write the edit's token between these neighbours elsewhere?
+
+        ``conn.send`` after ``conn.`` on other lines, ``self._headers`` again: the
+        concrete bigrams and trigrams the fixed text forms across the edit, counted in
+        the file (a deletion joins its two neighbours into one pair).
+        """
+        bi, tri = self._grams
+        k = bisect.bisect_right(self.tok_starts, c.start - 1)  # first token at/after start
+        while k > 0 and self.toks[k - 1].end > c.start:
+            k -= 1
+        left = [t.text for t in self.toks[max(0, k - 2) : k]]
+        r = bisect.bisect_left(self.tok_starts, c.end)
+        right = [t.text for t in self.toks[r : r + 2]]
+        ins = [t.text for t in lex(c.text)]
+        seq = [*left, *ins, *right]
+        a, b = len(left), len(left) + len(ins)  # the inserted tokens' span in seq
+        pairs = [seq[j : j + 2] for j in range(max(0, a - 1), min(len(seq) - 1, b))]
+        trips = [seq[j : j + 3] for j in range(max(0, a - 2), min(len(seq) - 2, b))]
+        f["pair_seen"] = sum(math.log1p(bi.get((x, y), 0)) for x, y in pairs)
+        f["tri_seen"] = sum(math.log1p(tri.get((x, y, z), 0)) for x, y, z in trips)
+        # the pairs the edit breaks up: the broken text holds each once right here, so
+        # only occurrences beyond that one count
+        removed = [t.text for t in lex(self.text[c.start : c.end])]
+        old = [*left, *removed, *right]
+        a, b = len(left), len(left) + len(removed)
+        pairs = [old[j : j + 2] for j in range(max(0, a - 1), min(len(old) - 1, b))]
+        f["pair_lost"] = sum(math.log1p(max(0, bi.get((x, y), 0) - 1)) for x, y in pairs)
 
     def _nearness(self, name: str, at: int) -> float:
         """1 when the name also occurs right next to the edit, falling towards 0 with
@@ -915,40 +1002,51 @@ class _RankContext:
                 out.setdefault(t.text, []).append(k)
         return out
 
-    def _binding(self, c: _Cand, new: str) -> tuple[float, float, float, frozenset[str]]:
+    def _binding(self, c: _Cand, new: str
+                 ) -> tuple[float, float, float, frozenset[str], float, float, float, float]:
         """Names the fixed code reads but never binds, binds but never reads, idle
         expression statements (a bare name or comparison that computes nothing), and
-        the names bound in the block or file.
+        the names bound in the block or file; also rebound builtins, names defined
+        twice in one body and parameters the body never reads.
 
         ``thread = wrthread()`` binds the ``thread`` that the next line reads;
         ``thread.wrthread()`` leaves it unbound; ``places = 7`` is no idle ``places``.
         Counted on the edited statement block (names bound anywhere in the file count
-        as bound).
+        as bound) or, for a file small enough to parse per candidate, the whole file.
         """
+        elsewhere = self.file_bound  # names the rest of the file binds
         if self.chunk is not None and self.chunk[0] <= c.start and c.end <= self.chunk[1]:
             cs, ce, prefix = self.chunk
             src = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
         elif len(new) < 20000:
             src = new
+            elsewhere = frozenset()  # the whole file is parsed: its bindings are all seen
         else:
-            return 0.0, 0.0, 0.0, self.file_bound
+            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(src)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return 0.0, 0.0, 0.0, self.file_bound
+            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0
         idle = 0
+        defs: list[str] = [f"m:{b.name}" for b in tree.body if isinstance(
+            b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         loads: set[str] = set()
         stores: set[str] = set()
         bound: set[str] = set()
+        args: list[str] = []
         for node in ast.walk(tree):
             if isinstance(node, ast.Name):
                 (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
             elif isinstance(node, ast.arg):
                 bound.add(node.arg)
+                args.append(node.arg)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 bound.add(node.name)
+                # the same name defined twice in one body (a lost def name guessed wrong)
+                defs.extend(f"{id(node)}:{b.name}" for b in node.body if isinstance(
+                    b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
             elif isinstance(node, ast.alias):
                 bound.add((node.asname or node.name).split(".")[0])
             elif isinstance(node, (ast.Global, ast.Nonlocal)):
@@ -958,10 +1056,18 @@ class _RankContext:
             elif isinstance(node, ast.Expr) and isinstance(node.value, _IDLE):
                 idle += not (isinstance(node.value, ast.Constant)
                              and isinstance(node.value.value, str | type(...)))
-        unbound = loads - stores - bound - self.file_bound - _BUILTINS
+        arity = _arity_mismatches(tree)
+        # ``self`` counts: ``def __ge__(other):`` with ``self`` in the body lost its self
+        unbound = loads - stores - bound - elsewhere - _BUILTIN_NAMES
         unused = {n for n in stores - loads if not n.startswith("_")}
+        # a parameter the body never reads (``isinstance(types.X)`` after deleting the
+        # ``object`` argument leaves the ``object`` parameter idle)
+        idle_args = sum(1 for a in args if a not in loads and a not in ("self", "cls")
+                        and not a.startswith("_"))
+        shadow = stores & _BUILTIN_NAMES  # ``list = ...``: rebinding a builtin is rare
         return (float(len(unbound)), float(len(unused)), float(idle),
-                frozenset(stores | bound) | self.file_bound)
+                frozenset(stores | bound) | self.file_bound, float(len(shadow)),
+                float(len(defs) - len(set(defs))), float(idle_args), float(arity))
 
     @functools.cached_property
     def file_bound(self) -> frozenset[str]:
@@ -1006,12 +1112,85 @@ class _RankContext:
         return out_r, out_n
 
 
-_BUILTINS = frozenset(dir(builtins)) | {"self", "cls"}
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_BUILTINS = _BUILTIN_NAMES | {"self", "cls"}
 # expression statements that compute nothing (docstrings and ``...`` excepted)
 _IDLE = (ast.Name, ast.Attribute, ast.Constant, ast.Compare, ast.BinOp, ast.Subscript,
          ast.Tuple, ast.BoolOp, ast.UnaryOp)
 # ``x is x``, ``a - a``: an operator between one name and itself is rarely meant
 _SELF_OPS = frozenset({"is", "==", "!=", "<", ">", "<=", ">=", "-", "/", "and", "or", "in"})
+
+
+def _span(args: ast.arguments, method: bool) -> tuple[int, float]:
+    """How many positional arguments a call may pass: (fewest, most)."""
+    pos = len(args.posonlyargs) + len(args.args) - method
+    return max(0, pos - len(args.defaults)), math.inf if args.vararg else max(0, pos)
+
+
+@functools.cache
+def _builtin_arity() -> dict[str, tuple[int, float]]:
+    """Positional-argument ranges of the builtins whose signature Python exposes."""
+    import inspect
+
+    out: dict[str, tuple[int, float]] = {}
+    for name in dir(builtins):
+        obj = getattr(builtins, name)
+        if not callable(obj) or (isinstance(obj, type) and issubclass(obj, BaseException)):
+            continue
+        try:
+            sig = inspect.signature(obj)
+        except (ValueError, TypeError):
+            continue
+        ps = list(sig.parameters.values())
+        if any(p.kind is p.VAR_KEYWORD for p in ps) and not any(
+                p.kind is p.VAR_POSITIONAL for p in ps) and len(ps) == 1:
+            continue
+        positional = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        lo = sum(1 for p in positional if p.default is p.empty)
+        hi = math.inf if any(p.kind is p.VAR_POSITIONAL for p in ps) else len(positional)
+        out[name] = (lo, hi)
+    return out
+
+
+def _arity_mismatches(tree: ast.AST) -> int:
+    """Calls passing a number of positional arguments the callee cannot take:
+    ``isinstance(path, bytes, bytes)``, a function of this code called with one
+    argument too many. Only plain calls (no ``*``/``**``, no keywords) are checked,
+    against builtins and against functions and methods defined once in ``tree``."""
+    funcs: dict[str, list[tuple[int, float]]] = {}
+    methods: dict[str, list[tuple[int, float]]] = {}
+    in_class: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for b in node.body:
+                if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    in_class.add(id(b))
+                    if not b.decorator_list:
+                        methods.setdefault(b.name, []).append(_span(b.args, True))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                not node.decorator_list and id(node) not in in_class):
+            is_method = bool(node.args.args) and node.args.args[0].arg in ("self", "cls")
+            (methods if is_method else funcs).setdefault(node.name, []).append(
+                _span(node.args, is_method))
+    known = _builtin_arity()
+    bad = 0
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or node.keywords or any(
+                isinstance(a, ast.Starred) for a in node.args):
+            continue
+        f = node.func
+        span: tuple[int, float] | None = None
+        if isinstance(f, ast.Name):
+            spans = funcs.get(f.id)
+            span = spans[0] if spans and len(spans) == 1 else (
+                None if spans else known.get(f.id))
+        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (
+                f.value.id == "self"):
+            spans = methods.get(f.attr)
+            span = spans[0] if spans and len(spans) == 1 else None
+        if span is not None and not span[0] <= len(node.args) <= span[1]:
+            bad += 1
+    return bad
 
 
 def _tok_class(s: str) -> str:

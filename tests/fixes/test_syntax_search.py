@@ -89,3 +89,72 @@ def test_ranking_features_see_idle_statements_and_unbound_names() -> None:
     assert by_text["places"].get("unbound", 0) >= 1
     assert by_text["places=7"].get("idle_expr", 0) == 0
     assert by_text["places=7"].get("unbound", 0) == 0
+
+
+def test_a_deletion_between_two_words_keeps_them_apart() -> None:
+    # Deleting the stray ``(`` of ``quote(str( ):`` must not glue ``quote`` and ``str``
+    # into the new name ``quotestr`` (which compiles, but is no one's intent).
+    broken = "def quote(str( ):\n    return str.replace('a', 'b')\n"
+    fixes = syntax_fixes(broken, max_fixes=20)
+    assert fixes
+    assert not any("quotestr" in f.fixed_source for f in fixes)
+    assert same_ast(fixes[0].fixed_source,
+                    "def quote(str):\n    return str.replace('a', 'b')\n")
+
+
+def test_a_stray_closer_far_before_the_unmatched_one_is_a_candidate() -> None:
+    # ``and`` typed as ``)``: the compiler complains about the *last* ``)``, two lines
+    # later; the stray one is earlier in the statement.
+    good = ("def check(defn):\n"
+            "    if not (isinstance(defn, tuple) and\n"
+            "            (len(defn) in (1, 2)) and\n"
+            "            (isinstance(defn[1], str) or defn[1] is None)):\n"
+            "        raise TypeError('bad')\n")
+    broken = good.replace("(1, 2)) and", "(1, 2)) )")
+    assert "unmatched" in compile_error(broken).message
+    fixes = syntax_fixes(broken, max_fixes=30)
+    assert any(same_ast(f.fixed_source, good) for f in fixes)
+
+
+def test_pair_features_count_the_files_own_bigrams_across_the_edit() -> None:
+    # ``self.`` then a lost attribute: ``_headers`` follows ``self .`` elsewhere in
+    # the file, so restoring it forms bigrams/trigrams the file already has.
+    broken = ("def clean(self):\n    self._headers = [h for h in self.\n"
+              "                     if h]\n    return self._headers\n")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, max_fixes=5, collect=got)
+    restored = [f for f, new in got if "in self._headers\n" in new]
+    assert restored and restored[0]["tri_seen"] > 0
+
+
+def test_binding_features_see_a_lost_self_and_an_idle_parameter() -> None:
+    # ``def __ge__(self other)``: deleting ``self`` leaves the body's ``self`` unbound,
+    # deleting ``other`` leaves ``other`` unbound; the comma binds both.
+    broken = ("def __ge__(self other):\n    c = self._cmp(other)\n"
+              "    return c >= 0\n")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, max_fixes=5, collect=got)
+    by_text = {new.split("\n", 1)[0]: feats for feats, new in got}
+    assert by_text["def __ge__(self, other):"].get("unbound", 0) == 0
+    assert by_text["def __ge__( other):"]["unbound"] >= 1
+    # an argument the body never reads once another token took its place
+    broken = "def show(obj):\n    return isinstance(obj types.FunctionType)\n"
+    got = []
+    syntax_fixes(broken, max_fixes=5, collect=got)
+    feats = {new.split("\n")[1].strip(): f for f, new in got}
+    assert feats["return isinstance( types.FunctionType)"].get("unused_arg", 0) >= 1
+    assert feats["return isinstance(obj, types.FunctionType)"].get("unused_arg", 0) == 0
+
+
+def test_calls_with_a_count_of_arguments_the_callee_cannot_take_are_counted() -> None:
+    import ast as _ast
+
+    from tact.server.fixes.syntax import _arity_mismatches
+
+    code = ("def f(a, b=1):\n    return a\n"
+            "class A:\n    def m(self, x):\n        return self.m(x)\n")
+    assert _arity_mismatches(_ast.parse(code + "f(1)\nf(1, 2)\nisinstance(f, A)\n")) == 0
+    bad = "f(1, 2, 3)\nf()\nisinstance(f, A, A)\nprint(f, A, 1)\n"
+    assert _arity_mismatches(_ast.parse(code + bad)) == 3
+    assert _arity_mismatches(_ast.parse(code.replace("return self.m(x)",
+                                                     "return self.m(x, x)"))) == 1
