@@ -305,7 +305,7 @@ class GateTrainer:
         min_decisions: int = 20,
         n_threads: int = 1,
         max_validation_rows: int = 10_000,
-        max_fit_rows: int = 60_000,
+        max_fit_rows: int = 50_000,
         exclude_features: Sequence[str] = DEFAULT_EXCLUDED,
         engine_exclude_features: Sequence[str] | None = ENGINE_DEFAULT_EXCLUDED,
     ) -> None:
