@@ -23,7 +23,7 @@ from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
 from tact.models.features.window import NODE_CATEGORIES
 
 FEATURE_SCHEMA_NAME = "tact-gate-features"
-FEATURE_SCHEMA_VERSION = "6"
+FEATURE_SCHEMA_VERSION = "7"
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
 OPEN_BRACKETS = ("none", "paren", "square", "curly")

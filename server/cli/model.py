@@ -177,48 +177,51 @@ def _replay_sessions(specs: list[str]) -> list[list[str]]:
     return sessions
 
 
+def _replay_one(args: argparse.Namespace, paths: list[str], url: str, seed: int,
+                log: Path, label: str) -> None:
+    """One replay session through a real server (gate off) into its own store; its
+    stderr goes to ``log`` (a file: a full pipe would block the child)."""
+    import subprocess
+
+    from tact.server.cli.main import CliError
+
+    print(f"replaying {' '.join(paths)} (seed {seed}; {label})", file=sys.stderr)
+    with log.open("w") as err:
+        r = subprocess.run(
+            [sys.executable, "-m", "tact", "replay", *paths, "--telemetry", url,
+             "--gate", "off", "--seed", str(seed), "--json",
+             "--max-decisions", str(args.replay_decisions),
+             "--limit-files", str(args.replay_files)],
+            stdout=subprocess.DEVNULL, stderr=err, text=True, check=False,
+        )
+    if r.returncode != 0:
+        last = (log.read_text().strip().splitlines() or ["no message"])[-1]
+        raise CliError(f"replay of {' '.join(paths)} failed: {last}")
+
+
 def _run_replays(args: argparse.Namespace, tmp: str) -> list[str]:
     """Replay each --replay session through a real server (gate off), each into its
     own temporary store; returns their URLs in session order. Seeds are --seed + 1,
     + 2, ... and the stores are read in that order, so the recipe is repeatable
-    however many replays run at once (``--replay-jobs``)."""
-    import subprocess
-    import time
-
-    from tact.server.cli.main import CliError
+    however many replays run at once (``--replay-jobs``). The first failure stops the
+    sessions not yet started and is raised."""
+    from concurrent.futures import ThreadPoolExecutor
 
     sessions = _replay_sessions(args.replay)
     urls = [f"sqlite:///{Path(tmp) / f'replay-{i:03d}.db'}" for i in range(len(sessions))]
-    pending = list(enumerate(sessions))
-    running: list[tuple[subprocess.Popen[str], Path, list[str]]] = []
-    jobs = max(1, args.replay_jobs)
-    while pending or running:
-        while pending and len(running) < jobs:
-            i, paths = pending.pop(0)
-            seed = args.seed + i + 1
-            print(f"replaying {' '.join(paths)} (seed {seed}; {i + 1}/{len(sessions)})",
-                  file=sys.stderr)
-            log = Path(tmp) / f"replay-{i:03d}.log"  # a file: a full pipe would block
-            with log.open("w") as err:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "tact", "replay", *paths, "--telemetry", urls[i],
-                     "--gate", "off", "--seed", str(seed), "--json",
-                     "--max-decisions", str(args.replay_decisions),
-                     "--limit-files", str(args.replay_files)],
-                    stdout=subprocess.DEVNULL, stderr=err, text=True,
-                )
-            running.append((proc, log, paths))
-        time.sleep(0.2)
-        for proc, log, paths in list(running):
-            if proc.poll() is None:
-                continue
-            running.remove((proc, log, paths))
-            if proc.returncode != 0:
-                for other, _, _ in running:
-                    other.kill()
-                    other.wait()
-                last = (log.read_text().strip().splitlines() or ["no message"])[-1]
-                raise CliError(f"replay of {' '.join(paths)} failed: {last}")
+    with ThreadPoolExecutor(max_workers=max(1, args.replay_jobs)) as pool:
+        futures = []
+        for i, paths in enumerate(sessions):
+            futures.append(pool.submit(
+                _replay_one, args, paths, urls[i], args.seed + i + 1,
+                Path(tmp) / f"replay-{i:03d}.log", f"{i + 1}/{len(sessions)}",
+            ))
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
     return urls
 
 

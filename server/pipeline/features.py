@@ -47,11 +47,17 @@ def stage2(
     score: float | None,
     num_tokens: int | None,
     details: Mapping[str, float] | None = None,
+    last_shown: str | None = None,
 ) -> dict[str, FeatureValue]:
+    """Stage-2 features. ``last_shown`` is the session's previous shown suggestion
+    (CUPS training rows carry it too). No ``latency`` is passed: the embedded engine
+    answers in-process within milliseconds, and a measured wall-clock latency would make
+    replays, hence the default model's build, non-deterministic; a remote provider should
+    pass it (Copilot's ``timeSinceIssuedMs`` fills it on CUPS)."""
     try:
         values: dict[str, Any] = stage2_features(
             dict(stage1_values), prefix, suffix, language, text, score, num_tokens,
-            details=details,
+            details=details, last_shown=last_shown,
         )
         return dict(values)
     except Exception:

@@ -95,6 +95,7 @@ class Pipeline:
         self.tracker = OutcomeTracker(settings.completion.reject_timeout_ms / 1000.0)
         self.recorder: Any = NullRecorder()
         self.state = feats.new_state()
+        self._last_shown: str | None = None  # the session's previous shown suggestion
         self.counts: Counter[str] = Counter()  # today's decisions by stage
         self.totals: Counter[str] = Counter()  # this session's decisions by stage
         self._count_day: dt.date | None = None
@@ -249,7 +250,7 @@ class Pipeline:
 
         draft.features = feats.stage2(
             features, prefix, suffix, language, suggestion, candidate.score, candidate.num_tokens,
-            details=candidate.details,
+            details=candidate.details, last_shown=self._last_shown,
         )
         g1 = time.perf_counter()
         verdict2 = gate.stage2(draft.features, self.rng, verdict1)
@@ -258,6 +259,7 @@ class Pipeline:
         self._decide(draft, stage, started, suggestion, verdict2, generation_ms)
         if stage is not Stage.SHOWN:
             return None
+        self._last_shown = suggestion
         # A completion item replaces the word typed before the cursor: track from there.
         lead = len(_WORD_TAIL.search(ctx.line_prefix).group(0)) if kind == "completion" else 0
         start = ctx.offset - lead

@@ -142,3 +142,20 @@ def test_subsampling_keeps_a_small_side_routed(mixed: GateDataset) -> None:
     assert result.training["validation_rows"] == 800
     assert isinstance(result.stages[1].model, RoutedGate)
     assert isinstance(result.stages[2].model, RoutedGate)
+
+
+def test_engine_side_ignores_the_repeat_of_the_last_shown(trained: TrainedGate,
+                                                          mixed: GateDataset) -> None:
+    """``sug_repeats_shown`` is recorded for every decision but blanked for tact's own
+    engine (ENGINE_DEFAULT_EXCLUDED): flipping it leaves tact rows' P(accept) as is."""
+    on = np.array([f["sug_engine"] == "tact" for f in mixed.features])
+    flipped = [{**f, "sug_repeats_shown": 1.0 - float(f.get("sug_repeats_shown", 0.0))}
+               for f in mixed.features]
+    model = trained.stages[2].model
+    assert isinstance(model, RoutedGate)
+    moved = GateDataset(
+        features=flipped, y=mixed.y, groups=mixed.groups, weights=mixed.weights, ids=mixed.ids,
+        times=mixed.times, sources=mixed.sources,
+    )
+    np.testing.assert_array_equal(model.predict_proba(mixed.matrix(2))[on],
+                                  model.predict_proba(moved.matrix(2))[on])

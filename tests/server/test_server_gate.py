@@ -143,6 +143,23 @@ async def test_gate_off_shows_everything_and_still_logs_p_accept(
     assert row.p_accept is not None and row.p_accept_before is not None
 
 
+async def test_a_repeated_suggestion_is_marked_as_repeating_the_last_shown(
+    tmp_path: Path,
+) -> None:
+    """The server passes the session's previous shown suggestion to the feature code
+    (``sug_repeats_shown``), as CUPS training rows have it."""
+    ws = tmp_path / "ws"
+    async with tact_server(ws, files=FILES) as (client, url):
+        uri = (ws / "new.py").as_uri()
+        first = await ask(client, uri)
+        second = await inline(client, uri, 1, COL)
+        assert first is not None and first.items and second is not None and second.items
+        assert first.items[0].insert_text == second.items[0].insert_text
+    earlier, later = sorted(rows(url), key=lambda r: r.time)
+    assert earlier.features["sug_repeats_shown"] == 0.0
+    assert later.features["sug_repeats_shown"] == 1.0
+
+
 async def test_default_model_gives_p_accept(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     settings = {"gate": {"enabled": True}}
