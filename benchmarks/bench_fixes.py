@@ -36,6 +36,7 @@ import tempfile
 import textwrap
 import time
 import tokenize
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,7 +184,9 @@ def make_breaks(n: int, seed: int = 0, in_file: bool = False,
             if kind == "delete" and (left[-1:].isalnum() and right[:1].isalnum()):
                 continue  # deleting would merge two words into one token
             try:
-                compile(broken, "<b>", "exec")
+                with warnings.catch_warnings():  # the broken code's warnings are noise here
+                    warnings.simplefilter("ignore")
+                    compile(broken, "<b>", "exec")
                 if stats is not None:
                     stats["still_compiles"] = stats.get("still_compiles", 0) + 1
             except SyntaxError:

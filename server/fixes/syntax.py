@@ -924,20 +924,11 @@ class _RankContext:
         if kind != "indent":
             self._pair_features(c, f)
         unbound, unused, idle, bound, shadow, dup, idle_args, arity = self._binding(c, new)
-        if arity:
-            f["arity"] = arity
-        if idle_args:
-            f["unused_arg"] = idle_args
-        if shadow:
-            f["shadow"] = shadow
-        if dup:
-            f["dup_def"] = dup
-        if unbound:
-            f["unbound"] = unbound
-        if unused:
-            f["unused"] = unused
-        if idle:
-            f["idle_expr"] = idle
+        for name, value in (("arity", arity), ("unused_arg", idle_args), ("shadow", shadow),
+                            ("dup_def", dup), ("unbound", unbound), ("unused", unused),
+                            ("idle_expr", idle)):
+            if value:  # absent = 0: the ranker's features are sparse
+                f[name] = value
         if kind in ("insert", "replace") and c.text.strip() in bound:
             f["ins_bound"] = 1.0
         return f
