@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tact.models.evaluation.synthetic import synthetic_cups_events
@@ -74,24 +75,36 @@ def test_score_uses_only_the_past(cups_file: Path, model_dir: Path, tmp_path: Pa
     assert part == full[:11]
 
 
-def test_score_tact_export(model_dir: Path, tmp_path: Path) -> None:
+def _stage_features() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Stage-1 and stage-2 features of one decision, from the serving code path."""
     from tact.models.features import ProgrammerState, stage1_features, stage2_features
 
     f1 = stage1_features("def f(x):\n    return ", "\n", "python", ProgrammerState(), 5.0)
     f2 = stage2_features(f1, "def f(x):\n    return ", "\n", "python", "x + 1", -0.2, 3)
-    records = [
-        {"id": "a", "session": "s", "time": "2026-01-01T00:00:00Z", "stage": "shown",
-         "outcome": "accepted", "features": f2},
-        {"id": "b", "session": "s", "time": "2026-01-01T00:00:01Z", "stage": "skipped",
-         "shown": False, "outcome": "unknown", "features": f1},
-    ]
+    return f1, f2
+
+
+def _score_export(records: list[dict[str, Any]], model_dir: Path, tmp_path: Path
+                  ) -> tuple[subprocess.CompletedProcess[str], list[dict[str, str]]]:
+    """``tact model score --format tact`` on ``records`` written as an export file."""
     export = tmp_path / "export.jsonl"
     export.write_text("".join(json.dumps(r) + "\n" for r in records))
     out = tmp_path / "preds.csv"
     r = tact("model", "score", "--format", "tact", str(export), "--out", str(out),
              "--model", str(model_dir))
     assert r.returncode == 0, r.stderr
-    rows = list(csv.DictReader(out.open()))
+    return r, list(csv.DictReader(out.open()))
+
+
+def test_score_tact_export(model_dir: Path, tmp_path: Path) -> None:
+    f1, f2 = _stage_features()
+    records = [
+        {"id": "a", "session": "s", "time": "2026-01-01T00:00:00Z", "stage": "shown",
+         "outcome": "accepted", "features": f2},
+        {"id": "b", "session": "s", "time": "2026-01-01T00:00:01Z", "stage": "skipped",
+         "shown": False, "outcome": "unknown", "features": f1},
+    ]
+    r, rows = _score_export(records, model_dir, tmp_path)
     assert [row["id"] for row in rows] == ["a", "b"]
     assert 0 <= float(rows[0]["p_accept_before"]) <= 1 and 0 <= float(rows[0]["p_accept"]) <= 1
     assert rows[1]["p_accept"] == "" and rows[1]["p_accept_before"] != ""
@@ -100,10 +113,7 @@ def test_score_tact_export(model_dir: Path, tmp_path: Path) -> None:
 
 def test_score_tact_export_warns_on_old_features_and_leaves_fixes_to_the_fix_gate(
         model_dir: Path, tmp_path: Path) -> None:
-    from tact.models.features import ProgrammerState, stage1_features, stage2_features
-
-    f1 = stage1_features("def f(x):\n    return ", "\n", "python", ProgrammerState(), 5.0)
-    f2 = stage2_features(f1, "def f(x):\n    return ", "\n", "python", "x + 1", -0.2, 3)
+    _, f2 = _stage_features()
     old = {k: v for k, v in f2.items() if k != sorted(f2)[0]}  # one feature short
     records = [
         {"id": "old", "session": "s", "time": "2026-01-01T00:00:00Z", "stage": "shown",
@@ -112,14 +122,9 @@ def test_score_tact_export_warns_on_old_features_and_leaves_fixes_to_the_fix_gat
          "kind": "fix", "outcome": "accepted",
          "features": {"fix_edit_size": 1, "fix_operator": "insert ':'"}},
     ]
-    export = tmp_path / "export.jsonl"
-    export.write_text("".join(json.dumps(r) + "\n" for r in records))
-    out = tmp_path / "preds.csv"
-    r = tact("model", "score", "--format", "tact", str(export), "--out", str(out),
-             "--model", str(model_dir))
-    assert r.returncode == 0, r.stderr
+    r, scored = _score_export(records, model_dir, tmp_path)
     assert "1 of 2 decisions lack features" in r.stderr and sorted(f2)[0] in r.stderr
-    rows = {row["id"]: row for row in csv.DictReader(out.open())}
+    rows = {row["id"]: row for row in scored}
     assert rows["old"]["p_accept"] != ""
     # the fix row is not scored by the completion gate; the packaged fix model scores it
     assert rows["fix"]["p_accept_before"] == ""
