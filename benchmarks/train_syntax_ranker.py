@@ -8,7 +8,7 @@ when the fixed code has the original's AST; a conditional logit (softmax over th
 candidates of one break, L2-regularised) gives the weights of the linear score.
 
 Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--in-file-share F]
-[--cache FILE.jsonl] [--hint 1] [--write]``
+[--cache FILE.jsonl] [--hint 1] [--drop PREFIX,...] [--write]``
 """
 
 from __future__ import annotations
@@ -117,21 +117,29 @@ def main() -> None:
                     help="fix the weight of the compiler-hint feature instead of fitting it")
     ap.add_argument("--cache", type=Path,
                     help="reuse collected features, or save them as they come (JSON lines)")
+    ap.add_argument("--drop", default="",
+                    help="comma-separated feature-name prefixes left out (ablation)")
     ap.add_argument("--write", action="store_true", help="write the shipped weights file")
+    ap.add_argument("--out", type=Path, help="write the weights to this file instead")
     args = ap.parse_args()
     if args.cache and args.cache.exists():
         groups = [json.loads(x) for x in args.cache.read_text().splitlines() if x.strip()]
     else:
         groups = collect(args.breaks, args.seed, args.in_file_share, args.cache)
+    drop = tuple(x for x in args.drop.split(",") if x)
+    if drop:
+        groups = [([{k: v for k, v in f.items() if not k.startswith(drop)} for f in fs], labels)
+                  for fs, labels in groups]
     weights = fit(groups, args.l2, None if args.hint is None else {"hint": args.hint})
     for k, v in sorted(weights.items(), key=lambda kv: -abs(kv[1])):
         print(f"  {k:>14} {v:+.3f}")
-    if args.write:
-        syntax.RANKER_FILE.write_text(json.dumps(
+    if args.write or args.out:
+        target = args.out or syntax.RANKER_FILE
+        target.write_text(json.dumps(
             {"trained_on": f"{len(groups)} single-token breaks of site-packages code with "
              f"the original among several candidates (seed {args.seed})",
              "weights": weights}, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {syntax.RANKER_FILE}")
+        print(f"wrote {target}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ INSERT_TOKENS = [":", ")", "]", "}", "(", "[", "{", ",", ".", "=", "==", "'", '"
                  "+=", "-=", "@", "yield", "del", "assert", "raise", "try", "except",
                  "True", "False", "...", "elif", "finally", "break", "continue", "await",
                  "//", "|", "&"]
-GLOBAL_NAMES = 4  # common identifiers of the prior tried per position (names absent from the file)
+GLOBAL_NAMES = 6  # common identifiers of the prior tried per position (names absent from the file)
 WORD = re.compile(r"\w")
 CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", ":"],
               ".": [","], "(": ["["], "[": ["("], ")": ["]", "}"], "]": [")"], "{": ["("],
@@ -582,11 +582,12 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     lo_line, hi_line = max(0, err.line), err.end_line + 1
     context = "\n".join(lines[:lo_line] + lines[hi_line:])
     model = LocalModel(context, default_prior())
+    back = LocalModel(context, default_prior(reverse=True), reverse=True)
     vocab = len({t.text for t in toks}) + 20
     seen: set[tuple[int, int, str]] = set()
     good: list[tuple[float, _Cand, str, str]] = []
     max_edit = {"lenient": 40, "standard": 30, "strict": 12}.get(precision, 30)
-    ctx = _RankContext(text, toks, err, model, vocab)
+    ctx = _RankContext(text, toks, err, model, vocab, back)
     ctx.chunk = (cs, ce, prefix) if chunk_before is not None else None
     weights = ranker_weights()
     # In a large file, compiling the whole file per candidate dominates: when the rest
@@ -627,10 +628,13 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
             validation = "compiles-locally"
         passed.append((c, new, validation))
     ctx.set_window([c for c, _, _ in passed])
+    scored: list[tuple[dict[str, float], _Cand, str, str]] = []
     for c, new, validation in passed:
-        if time.perf_counter() > deadline + budget / 2 and len(good) >= max_fixes:
+        if time.perf_counter() > deadline + budget / 2 and len(scored) >= max_fixes:
             break  # nearest first: in a huge file the far ones are left unranked
-        feats = ctx.features(c, new, validation)
+        scored.append((ctx.features(c, new, validation), c, new, validation))
+    _group_features([f for f, _, _, _ in scored])
+    for feats, c, new, validation in scored:
         score = sum(weights.get(k, 0.0) * v for k, v in feats.items())
         good.append((score, c, new, validation))
         if collect is not None:
@@ -699,6 +703,34 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     return fixes
 
 
+GROUP_KEYS = ("lm", "lm_b", "lm_bi", "lm_min")  # scores compared across the candidates
+GAP_CLIP = 8.0  # nats: beyond this a margin says nothing more
+
+
+def _group_features(feats: list[dict[str, float]]) -> None:
+    """Features relative to the other candidates of the same error (in place).
+
+    A linear score sees each candidate alone; whether it is the best under the forward
+    AND the backward model, and by how much, is evidence a sum of the two misses (the
+    right repair is usually first under both, a near-miss under one).
+    """
+    if len(feats) < 2:
+        return
+    for key in GROUP_KEYS:
+        vals = [f.get(key, 0.0) for f in feats]
+        order = sorted(range(len(vals)), key=lambda k: -vals[k])
+        best, second = vals[order[0]], vals[order[1]]
+        for rank, k in enumerate(order):
+            other = second if k == order[0] else best
+            gap = max(-GAP_CLIP, min(GAP_CLIP, vals[k] - other))
+            f = feats[k]
+            f[f"gap_{key}"] = gap
+            if rank == 0:
+                f[f"top_{key}"] = 1.0
+            elif rank < 3:
+                f[f"top3_{key}"] = 1.0
+
+
 # Default weights of the ranking features (a linear score, natural-log units). The
 # shipped data/syntax_ranker.json, fitted on breaks of code outside both the prior's
 # training files and the benchmark, overrides them.
@@ -712,6 +744,7 @@ RANKER_FILE = Path(__file__).with_name("data") / "syntax_ranker.json"
 LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
 ROLE_PAD = 2  # lines either side of an edit whose names are checked against the file
 WINDOW_REACH = 8  # lines from the error within which candidates share one LM window
+NEAR = 4  # tokens next to an edit whose log-prob change is a feature of its own
 
 
 @functools.cache
@@ -760,11 +793,12 @@ class _RankContext:
     """
 
     def __init__(self, text: str, toks: list[Token], err: CompileError, model: LocalModel,
-                 vocab: int) -> None:
+                 vocab: int, back: LocalModel | None = None) -> None:
         self.text = text
         self.toks = toks
         self.err = err
         self.model = model
+        self.back = back  # the right-to-left model (None: forward features only)
         self.prior = default_prior()
         self.log_vocab = math.log(vocab)
         self.e = _err_index(toks, err)
@@ -780,7 +814,8 @@ class _RankContext:
                 span = (t.line, t.line + t.text.count("\n"))
                 for ln in range(span[0], span[1] + 1):
                     self.in_string[ln] = span
-        self._base: dict[tuple[int, int, int, int], tuple[Any, float, float, float, float]] = {}
+        self._base: dict[tuple[int, int, int, int],
+                         tuple[Any, float, float, float, float, float]] = {}
         self.chunk: tuple[int, int, str] | None = None
         self.window: tuple[int, int] | None = None  # shared LM window (lines), see set_window
         self.tok_starts = [t.start for t in toks]
@@ -819,9 +854,10 @@ class _RankContext:
 
     def _window_scores(self, window: str, edit_lines: str,
                        outside: dict[tuple[str, str], int], names_out: dict[str, int],
-                       window_line: int) -> tuple[Any, float, float, float, float]:
+                       window_line: int) -> tuple[Any, float, float, float, float, float]:
         stream = token_stream(window, indents=self._stack(window_line))
-        lm = (stream, self.model.logprobs(stream))
+        lm = (stream, self.model.logprobs(stream),
+              self.back.logprobs(stream) if self.back is not None else None)
         ab = self.prior.logprob(["NEWLINE", *(a for a, _ in stream)])
         mismatch = novel = 0.0
         wt = lex(edit_lines)
@@ -834,7 +870,7 @@ class _RankContext:
                 novel += 1
             elif outside.get((name, role), 0) == 0:
                 mismatch += 1
-        return lm, ab, mismatch, novel, same
+        return lm, ab, mismatch, novel, same, float(_flat_continuations(window))
 
     def features(self, c: _Cand, new: str, validation: str) -> dict[str, float]:
         kind = c.op.split(" ", 1)[0]
@@ -864,7 +900,7 @@ class _RankContext:
         f["lm"] = sum(fixed[0][1]) - sum(base[0][1])
         # the edited tokens' own log-probs apart from their effect on the context: a
         # stray token is improbable where it stands; a restored one should fit
-        (bs, bl), (fs, fl) = base[0], fixed[0]
+        (bs, bl, bb), (fs, fl, fb) = base[0], fixed[0]
         p = 0
         while p < min(len(bs), len(fs)) and bs[p] == fs[p]:
             p += 1
@@ -874,10 +910,27 @@ class _RankContext:
         f["lm_rm"] = sum(bl[p : len(bl) - q])
         f["lm_ins"] = sum(fl[p : len(fl) - q])
         f["lm_ctx"] = sum(fl[len(fl) - q :]) - sum(bl[len(bl) - q :])
+        f["lm_near"] = sum(fl[len(fl) - q : len(fl) - q + NEAR]) - sum(
+            bl[len(bl) - q : len(bl) - q + NEAR])
+        if bb is not None and fb is not None:
+            # the backward model: the edited tokens given their RIGHT context, and the
+            # change it makes to the tokens before the edit
+            f["lm_b"] = sum(fb) - sum(bb)
+            f["lm_b_rm"] = sum(bb[p : len(bb) - q])
+            f["lm_b_ins"] = sum(fb[p : len(fb) - q])
+            f["lm_b_ctx"] = sum(fb[:p]) - sum(bb[:p])
+            f["lm_b_near"] = sum(fb[max(0, p - NEAR) : p]) - sum(bb[max(0, p - NEAR) : p])
+            f["lm_bi"] = f["lm"] + f["lm_b"]
+            f["lm_min"] = min(f["lm"], f["lm_b"])
+            # per edited token, both directions: a long restored span is not penalised
+            # for its length alone
+            n_new = max(1, len(fs) - p - q)
+            f["lm_bi_tok"] = (f["lm_ins"] + f["lm_b_ins"]) / n_new
         f["abs"] = fixed[1] - base[1]
         f["mismatch"] = fixed[2] - base[2]
         f["novel"] = fixed[3] - base[3]
         f["self_op"] = fixed[4] - base[4]
+        f["flat_cont"] = fixed[5] - base[5]
         if kind == "delete":
             f["channel"] = -self.log_vocab - CHANNEL["delete"]
             f["k_delete"] = 1.0
@@ -923,10 +976,11 @@ class _RankContext:
             f["local_only"] = 1.0
         if kind != "indent":
             self._pair_features(c, f)
-        unbound, unused, idle, bound, shadow, dup, idle_args, arity = self._binding(c, new)
+        (unbound, unused, idle, bound, shadow, dup, idle_args, arity,
+         early) = self._binding(c, new)
         for name, value in (("arity", arity), ("unused_arg", idle_args), ("shadow", shadow),
                             ("dup_def", dup), ("unbound", unbound), ("unused", unused),
-                            ("idle_expr", idle)):
+                            ("idle_expr", idle), ("early_read", early)):
             if value:  # absent = 0: the ranker's features are sparse
                 f[name] = value
         if kind in ("insert", "replace") and c.text.strip() in bound:
@@ -994,7 +1048,8 @@ class _RankContext:
         return out
 
     def _binding(self, c: _Cand, new: str
-                 ) -> tuple[float, float, float, frozenset[str], float, float, float, float]:
+                 ) -> tuple[float, float, float, frozenset[str], float, float, float, float,
+                            float]:
         """Names the fixed code reads but never binds, binds but never reads, idle
         expression statements (a bare name or comparison that computes nothing), and
         the names bound in the block or file; also rebound builtins, names defined
@@ -1013,13 +1068,13 @@ class _RankContext:
             src = new
             elsewhere = frozenset()  # the whole file is parsed: its bindings are all seen
         else:
-            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0, 0.0
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(src)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0
+            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0, 0.0
         idle = 0
         defs: list[str] = [f"m:{b.name}" for b in tree.body if isinstance(
             b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
@@ -1058,7 +1113,8 @@ class _RankContext:
         shadow = stores & _BUILTIN_NAMES  # ``list = ...``: rebinding a builtin is rare
         return (float(len(unbound)), float(len(unused)), float(idle),
                 frozenset(stores | bound) | self.file_bound, float(len(shadow)),
-                float(len(defs) - len(set(defs))), float(idle_args), float(arity))
+                float(len(defs) - len(set(defs))), float(idle_args), float(arity),
+                float(_use_before_bind(tree)))
 
     @functools.cached_property
     def file_bound(self) -> frozenset[str]:
@@ -1107,7 +1163,8 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _BUILTINS = _BUILTIN_NAMES | {"self", "cls"}
 # expression statements that compute nothing (docstrings and ``...`` excepted)
 _IDLE = (ast.Name, ast.Attribute, ast.Constant, ast.Compare, ast.BinOp, ast.Subscript,
-         ast.Tuple, ast.BoolOp, ast.UnaryOp)
+         ast.Tuple, ast.BoolOp, ast.UnaryOp, ast.List, ast.Dict, ast.Set, ast.ListComp,
+         ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.JoinedStr, ast.IfExp, ast.Lambda)
 # ``x is x``, ``a - a``: an operator between one name and itself is rarely meant
 _SELF_OPS = frozenset({"is", "==", "!=", "<", ">", "<=", ">=", "-", "/", "and", "or", "in"})
 
@@ -1181,6 +1238,110 @@ def _arity_mismatches(tree: ast.AST) -> int:
             span = spans[0] if spans and len(spans) == 1 else None
         if span is not None and not span[0] <= len(node.args) <= span[1]:
             bad += 1
+    return bad
+
+
+def _scope_nodes(fn: ast.AST) -> list[ast.AST]:
+    """The nodes of one function's own scope (nested functions, lambdas, classes and
+    comprehensions are other scopes: only their own name binds here)."""
+    out: list[ast.AST] = []
+    stack = [*ast.iter_child_nodes(fn)]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _bind_first(first: dict[str, tuple[int, int]], name: str, at: tuple[int, int]) -> None:
+    if name not in first or at < first[name]:
+        first[name] = at
+
+
+def _use_before_bind(tree: ast.AST) -> int:
+    """Reads of a function's local name before its first binding: ``x = max(x, 1)``
+    where nothing bound ``x`` before (a lost ``0`` guessed as the assigned name), or a
+    use above the assignment. Python raises UnboundLocalError there, so the fix that
+    creates one is rarely the intended one. Loops can read a later binding on their
+    next pass; that rare case is left to the ranker's weight."""
+    bad = 0
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs,
+                                  fn.args.vararg, fn.args.kwarg) if a is not None}
+        nodes = _scope_nodes(fn)
+        declared = {n for node in nodes if isinstance(node, (ast.Global, ast.Nonlocal))
+                    for n in node.names}
+        first: dict[str, tuple[int, int]] = {}
+        handled: set[int] = set()  # target names already bound after their value
+        bind = functools.partial(_bind_first, first)
+        for node in nodes:
+            # a target is bound after the value it is assigned (``x = f(x)`` reads first)
+            after = None
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value:
+                after = (node.value.end_lineno or 0, node.value.end_col_offset or 0)
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            elif isinstance(node, (ast.For, ast.AsyncFor)):
+                after = (node.iter.end_lineno or 0, node.iter.end_col_offset or 0)
+                targets = [node.target]
+            if after is not None:
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            bind(n.id, after)
+                            handled.add(id(n))
+            elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and (
+                    id(node) not in handled):
+                bind(node.id, (node.lineno, node.col_offset))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bind(node.name, (node.lineno, node.col_offset))
+            elif isinstance(node, ast.alias):
+                bind((node.asname or node.name).split(".")[0], (0, 0))
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                bind(node.name, (node.lineno, node.col_offset))
+            elif isinstance(node, ast.NamedExpr):
+                bind(node.target.id, (node.lineno, node.col_offset))
+        for node in nodes:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and (
+                    node.id in first and node.id not in params and node.id not in declared
+                    and (node.lineno, node.col_offset) < first[node.id]):
+                bad += 1
+    return bad
+
+
+def _flat_continuations(src: str) -> int:
+    """Lines inside an open bracket that start no further right than their statement
+    (and not with a closer).
+
+    The token models never see layout inside brackets, so ``new_val = [`` fixed as
+    ``[`` + ``i] = 0`` on the next line reads fine to them; people indent a
+    continuation line, so one at the statement's own level is two statements glued.
+    """
+    lines = src.split("\n")
+    depth = 0
+    stmt_indent = 0
+    last_line = -1
+    bad = 0
+    for tok in lex(src):
+        if tok.line != last_line:
+            text = lines[tok.line] if tok.line < len(lines) else ""
+            width = len(text) - len(text.lstrip(" \t"))
+            if depth == 0:
+                stmt_indent = width
+            elif width <= stmt_indent and not (tok.kind == "op" and tok.text in ")]}"):
+                bad += 1
+        last_line = tok.line + tok.text.count("\n")
+        if tok.kind == "op" and tok.text in "([{":
+            depth += 1
+        elif tok.kind == "op" and tok.text in ")]}":
+            depth = max(0, depth - 1)
     return bad
 
 

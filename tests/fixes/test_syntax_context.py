@@ -1,0 +1,119 @@
+"""The right-to-left token model, the features that compare candidates, and the
+layout and binding checks the token models cannot see."""
+
+from __future__ import annotations
+
+import ast
+import math
+
+from tact.server.fixes.lexer import (
+    LocalModel,
+    NgramPrior,
+    default_prior,
+    token_stream,
+    train_counts,
+)
+from tact.server.fixes.syntax import (
+    GROUP_KEYS,
+    _flat_continuations,
+    _group_features,
+    _use_before_bind,
+    syntax_fixes,
+)
+
+CODE = ["def f(a, b):\n    return g(a, b)\n", "x = h(a, b)\ny = h(b, a)\n"] * 5
+
+
+def test_reverse_counts_read_the_same_tokens_right_to_left() -> None:
+    fwd = train_counts(CODE, min_count=1, common_min=100)  # every name is NAME
+    back = train_counts(CODE, min_count=1, common_min=100, reverse=True,
+                        common=frozenset(fwd["common"]))
+    assert fwd["1"] == back["1"]  # the same tokens, counted once each
+    assert fwd["2"]["( NAME"] == back["2"]["NAME ("] > 0  # each bigram mirrored
+    assert fwd["3"]["NAME , NAME"] == back["3"]["NAME , NAME"]
+    assert fwd["3"]["( NAME ,"] == back["3"][", NAME ("] > 0
+    assert "return NAME (" in fwd["3"] and "( NAME return" in back["3"]
+
+
+def test_the_backward_model_scores_each_token_given_its_right_context() -> None:
+    back_prior = NgramPrior(train_counts(CODE, min_count=1, common_min=100, reverse=True))
+    model = LocalModel("", back_prior, reverse=True)
+    seq = token_stream("z = g(a, b)\n")
+    lps = model.logprobs(seq)
+    assert len(lps) == len(seq)
+    assert abs(sum(lps) - model.logprob(seq)) < 1e-9
+    # ``,`` before ``NAME )`` is what the right context predicts; ``.`` is not
+    comma = seq.index((",", ","))
+    dotted = [*seq[:comma], (".", "."), *seq[comma + 1 :]]
+    assert model.logprobs(seq)[comma] > model.logprobs(dotted)[comma]
+
+
+def test_the_shipped_backward_prior_matches_the_forward_one() -> None:
+    fwd, back = default_prior(), default_prior(reverse=True)
+    assert back.total == fwd.total > 1000  # trained on the same files
+    assert back.common == fwd.common
+    assert back.grams[2]  # loaded, not the empty fallback
+
+
+def test_group_features_mark_the_best_candidate_and_the_margins() -> None:
+    feats = [{"lm": 1.0, "lm_b": 5.0}, {"lm": 3.0, "lm_b": 2.0}, {"lm": -20.0, "lm_b": 0.0}]
+    _group_features(feats)
+    assert feats[1]["top_lm"] == 1.0 and "top_lm" not in feats[0]
+    assert feats[0]["top_lm_b"] == 1.0
+    assert math.isclose(feats[1]["gap_lm"], 2.0)  # to the second best
+    assert math.isclose(feats[0]["gap_lm"], -2.0)  # to the best
+    assert feats[2]["gap_lm"] == -8.0  # clipped
+    assert feats[0]["top3_lm"] == 1.0 and "top3_lm" not in feats[1]
+    assert "lm" in GROUP_KEYS
+
+
+def test_repair_features_include_both_directions() -> None:
+    got: list[tuple[dict[str, float], str]] = []
+    fixes = syntax_fixes("def f(a, b):\n    x = g(a b)\n    return x\n", collect=got)
+    assert fixes and len(got) > 1
+    for feats, _ in got:
+        assert {"lm", "lm_b", "lm_b_ins", "lm_bi", "gap_lm_b"} <= feats.keys()
+        assert math.isclose(feats["lm_bi"], feats["lm"] + feats["lm_b"])
+    assert sum(1 for feats, _ in got if feats.get("top_lm_b")) == 1
+
+
+def test_a_continuation_line_at_the_statements_own_level_is_counted() -> None:
+    assert _flat_continuations("new_val = [\ni] = 0\nx = 1\n") == 1
+    assert _flat_continuations("new_val = []\ni = 0\n") == 0
+    # ordinary continuation lines: indented, or a closer back at the statement's level
+    assert _flat_continuations("x = foo(\n    a,\n    b,\n)\ny = 2\n") == 0
+    assert _flat_continuations("def f(a,\n      b):\n    pass\n") == 0
+
+
+def test_reads_before_the_first_binding_are_counted() -> None:
+    def count(src: str) -> int:
+        return _use_before_bind(ast.parse(src))
+
+    assert count("def f(a):\n    x = max(x, a)\n    return x\n") == 1
+    assert count("def f(a):\n    print(y)\n    y = a\n") == 1
+    assert count("def f(a):\n    x = 0\n    x = max(x, a)\n    return x\n") == 0
+    assert count("def f(xs):\n    return [x for x in xs]\n") == 0
+    assert count("def f():\n    global g\n    g = g + 1\n") == 0
+    assert count("def f(a):\n    def g():\n        return a\n    a = 2\n    return g\n") == 0
+    assert count("def f(e):\n    try:\n        pass\n    except E as err:\n"
+                 "        print(err)\n") == 0
+
+
+def test_a_lost_argument_is_not_guessed_as_the_name_being_assigned() -> None:
+    good = "def step(count):\n    newframe = max(0, count - 1)\n    return newframe\n"
+    broken = good.replace("max(0,", "max(,")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, collect=got)
+    early = {new.split("\n")[1].strip(): feats.get("early_read", 0.0) for feats, new in got}
+    assert early.get("newframe = max(newframe, count - 1)") == 1.0
+    assert early.get("newframe = max(count, count - 1)", 0.0) == 0.0
+
+
+def test_a_comprehension_as_a_statement_computes_nothing() -> None:
+    # the lost ``return`` of ``return [x for ...]``: every repair that leaves the
+    # comprehension as a bare statement is marked idle
+    broken = "def f(xs):\n    [x for x in xs if x > 1]\n    return xs)\n"
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, collect=got)
+    kept = [feats for feats, new in got if "    [x for x in xs if x > 1]\n" in new]
+    assert kept and all(feats.get("idle_expr", 0.0) >= 1.0 for feats in kept)
