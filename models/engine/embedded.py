@@ -343,6 +343,7 @@ class EmbeddedProvider:
         out["top_margin"] = top - runner
         out["top_newline"] = 1.0 if first and first[0][1].startswith("\n") else 0.0
         out["candidates"] = float(len(first))
+        out["top_entropy"] = _entropy(first)
         return out
 
 
@@ -365,8 +366,21 @@ CONTEXT_STAT_KEYS = (
     "roll_eol",
     "roll_logprob",
     "roll_margin",
+    # v8: the first token's entropy, and the look-ahead's evidence (``_path_support``)
+    "top_entropy",
+    "roll_path_min_depth",
+    "roll_path_mean_depth",
+    "roll_path_local_seen",
+    "roll_path_global_min_prob",
+    "roll_path_local_min_prob",
+    "roll_path_global_top",
+    "roll_path_local_top",
+    "roll_end_eol_prob",
 )
 _ROLLOUT_TOKENS = 6
+_ROLL_PATH_KEYS = ("path_min_depth", "path_mean_depth", "path_local_seen",
+                   "path_global_min_prob", "path_local_min_prob", "path_global_top",
+                   "path_local_top", "end_eol_prob")
 
 
 def _rollout(
@@ -378,7 +392,8 @@ def _rollout(
     strongest stage-2 signals, for a fraction of the search's cost."""
     if not first or first[0][0] < search.s.min_first_prob:
         return {"roll_tokens": 0.0, "roll_chars": 0.0, "roll_min_prob": 0.0, "roll_eol": 0.0,
-                "roll_logprob": 0.0, "roll_margin": 0.0}
+                "roll_logprob": 0.0, "roll_margin": 0.0,
+                **{f"roll_{k}": 0.0 for k in _ROLL_PATH_KEYS}}
     p0, tok = first[0]
     hist = [*history, tok]
     st = list(stack)
@@ -405,8 +420,10 @@ def _rollout(
         low = min(low, p)
         logprob += math.log(p)
         margin += p - next((q for q, t in dist[:2] if t != tok), 0.0)
+    path = search._path_support(history, hist[len(history):])
     return {"roll_tokens": float(n), "roll_chars": float(chars), "roll_min_prob": low,
-            "roll_eol": eol, "roll_logprob": logprob, "roll_margin": margin / n}
+            "roll_eol": eol, "roll_logprob": logprob, "roll_margin": margin / n,
+            **{f"roll_{k}": path[k] for k in _ROLL_PATH_KEYS}}
 
 
 def _walk(paths: Iterable[Path]) -> Iterable[Path]:
@@ -506,6 +523,7 @@ class _Search:
         self.max_lines = max(1, max_lines)
         self.closing = closing
         self.base = 1.0 / (model.vocabulary_size() + 2)
+        self._beam_gap = _GAP_CAP
 
     def _distribution(self, history: list[str], prefix: str) -> list[tuple[float, str]]:
         """Candidate next tokens with mixed probabilities, best first."""
@@ -561,6 +579,7 @@ class _Search:
                 details["first_token_prob"] = p
                 details["runner_up_prob"] = nxt
                 details["first_margin"] = p - nxt
+                details["first_entropy"] = _entropy(first)
                 details.update(cand.details or {})
                 cand = replace(cand, details=details)
                 results.append(cand)
@@ -610,6 +629,7 @@ class _Search:
             return None
         chars = len(tok)
         planned: list[str] = []
+        self._beam_gap = _GAP_CAP  # no beam (a block's lines are greedy): no rival line
         if s.beam_width > 1 and not multiline:
             planned = self._beam(hist, stack, s.beam_width, s.max_tokens - 1)
         while len(out) < s.max_tokens and chars < s.max_chars:
@@ -681,7 +701,8 @@ class _Search:
             logprob=logprob,
             num_tokens=len(out),
             provider="embedded",
-            details={**_path_signals(out, logps, alts), **self._support(history, out)},
+            details={**_path_signals(out, logps, alts), **self._support(history, out),
+                     **self._path_support(history, out)},
         )
 
     def _support(self, history: list[str], out: list[str]) -> dict[str, float]:
@@ -721,12 +742,70 @@ class _Search:
             "min_support": float(min(support)),
         }
 
+    def _path_support(self, history: list[str], out: list[str]) -> dict[str, float]:
+        """Evidence along the WHOLE suggestion, not just its first line or token: per
+        token, the deepest order at which the workspace and the document model saw it
+        after its context, the count of the deepest context, whether it is the most
+        frequent follower there in each model (do the two models agree?), and each
+        model's own probability of it; then, after the last token, how likely the
+        engine finds a line end (a suggestion that stops where the line ends is
+        whole) and its best next token's probability (a cut-off suggestion stopped
+        on a low one). A few dict look-ups per token plus one distribution."""
+        d = self.s.discounts
+        hist = list(history)
+        g_depths: list[int] = []
+        l_depths: list[int] = []
+        ctx_counts: list[int] = []
+        g_probs: list[float] = []
+        l_probs: list[float] = []
+        g_top = l_top = 0
+        for tok in out[: self.s.max_tokens]:
+            gchain = self.model.chain(hist[-(self.model.order - 1):])
+            lchain = (self.local.chain(hist[-(self.local.order - 1):])
+                      if self.local is not None else [])
+            for chain, depths in ((gchain, g_depths), (lchain, l_depths)):
+                best = 0
+                for k in range(len(chain) - 1, -1, -1):
+                    if chain[k].counts.get(tok, 0):
+                        best = k
+                        break
+                depths.append(best)
+            ctx_counts.append(gchain[-1].total if gchain else 0)
+            g_probs.append(probability(gchain, tok, d, self.base))
+            l_probs.append(probability(lchain, tok, d, self.base) if lchain else 0.0)
+            g_top += bool(gchain) and gchain[-1].best(1)[:1] == [tok]
+            l_top += bool(lchain) and lchain[-1].best(1)[:1] == [tok]
+            hist.append(tok)
+        n = len(g_depths)
+        if not n:
+            return dict.fromkeys(PATH_KEYS, 0.0)
+        depths = [max(a, b) for a, b in zip(g_depths, l_depths, strict=True)]
+        rest = l_depths[1:]
+        end = self._distribution(hist, "")
+        eol = sum(p for p, t in end if t.startswith("\n") or (
+            self.closing and t.strip() and self.closing.startswith(t.strip())))
+        return {
+            "path_min_depth": float(min(depths)),
+            "path_mean_depth": sum(depths) / n,
+            "path_min_context": float(min(ctx_counts)),
+            "path_local_min_depth": float(min(rest)) if rest else float(l_depths[0]),
+            "path_local_seen": sum(1 for x in rest if x >= 2) / len(rest) if rest else 0.0,
+            "path_global_min_prob": min(g_probs),
+            "path_local_min_prob": min(l_probs),
+            "path_global_top": g_top / n,
+            "path_local_top": l_top / n,
+            "end_eol_prob": min(eol, 1.0),
+            "end_top_prob": end[0][0] if end else 0.0,
+            "beam_gap": self._beam_gap,
+        }
+
     def _beam(self, hist: list[str], stack: list[str], width: int, limit: int) -> list[str]:
         """The most probable rest of the line (tokens before the newline or the closing
         text), by beam search; the newline's own probability counts, so a line that
         ends naturally beats one that trails off."""
         beams: list[tuple[float, list[str], list[str]]] = [(0.0, [], list(stack))]
         finished: list[tuple[float, list[str]]] = []
+        grown: list[tuple[float, list[str], list[str]]] = []
         for _ in range(limit):
             grown: list[tuple[float, list[str], list[str]]] = []
             for lp, toks, st in beams:
@@ -752,7 +831,11 @@ class _Search:
             beams = grown[:width]
             if finished and max(f[0] for f in finished) >= beams[0][0]:
                 break
-        if finished:
+        scores = sorted((f[0] for f in finished), reverse=True)
+        if scores:
+            rival = max(scores[1] if len(scores) > 1 else -math.inf,
+                        grown[0][0] if grown else -math.inf)
+            self._beam_gap = min(scores[0] - rival, _GAP_CAP)
             return max(finished, key=lambda f: f[0])[1]
         return beams[0][1]
 
@@ -776,6 +859,32 @@ _CLOSE = frozenset(_BRACKETS.values())
 
 
 _SUPPORT_TOKENS = 16  # first-line tokens whose n-gram support is measured
+_GAP_CAP = 20.0  # log-probability gap to the beam's runner-up line when there is none
+
+# Keys of ``_Search._path_support`` (added to ``Candidate.details``).
+PATH_KEYS = (
+    "path_min_depth",
+    "path_mean_depth",
+    "path_min_context",
+    "path_local_min_depth",
+    "path_local_seen",
+    "path_global_min_prob",
+    "path_local_min_prob",
+    "path_global_top",
+    "path_local_top",
+    "end_eol_prob",
+    "end_top_prob",
+    "beam_gap",
+)
+
+
+def _entropy(dist: list[tuple[float, str]]) -> float:
+    """Entropy (nats) of a candidate distribution, renormalised over its tokens: how
+    spread the engine's belief is, beyond the top two probabilities."""
+    total = sum(p for p, _ in dist)
+    if total <= 0.0:
+        return 0.0
+    return max(0.0, -sum(p / total * math.log(p / total) for p, _ in dist if p > 0.0))
 
 
 def _path_signals(out: list[str], logps: list[float], alts: list[float]) -> dict[str, float]:

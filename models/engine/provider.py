@@ -66,6 +66,21 @@ DETAIL_KEYS = (
     "min_depth",  # least n-gram order at which a first-line token was seen after its context
     "mean_depth",  # mean of that order over the first line's tokens
     "min_support",  # least count of such a (context, token) at its deepest order
+    # v8: along the whole suggestion (every token, every line), see the engine's
+    # ``_Search._path_support``
+    "first_entropy",  # entropy (nats) of the first token's candidate distribution
+    "path_min_depth",  # least n-gram order (either model) at which a token was seen
+    "path_mean_depth",  # mean of that order
+    "path_min_context",  # least count of the deepest workspace context along the way
+    "path_local_min_depth",  # least order in the document model, tokens after the first
+    "path_local_seen",  # share of those tokens seen after >= 2 context tokens in the file
+    "path_global_min_prob",  # least token probability under the workspace model alone
+    "path_local_min_prob",  # ... under the document model alone (0: none)
+    "path_global_top",  # share of tokens that are the workspace model's top follower
+    "path_local_top",  # ... the document model's
+    "end_eol_prob",  # probability of a line end (or the closing text) right after it
+    "end_top_prob",  # probability of the best next token right after it
+    "beam_gap",  # log-probability gap of the first line to the beam's runner-up line
 )
 
 # Provider-generic confidence signals (any engine or LLM can fill them; the gate reads

@@ -25,7 +25,13 @@ from tact.models.gate.estimators import (
     make_estimator,
     raw_proba,
 )
-from tact.models.gate.train import DEFAULT_EXCLUDED, blank, excluded_columns, group_folds
+from tact.models.gate.train import (
+    DEFAULT_EXCLUDED,
+    blank,
+    excluded_columns,
+    group_folds,
+    unfilled_mask,
+)
 from threadpoolctl import threadpool_limits
 
 Progress = Callable[[str, float], None]
@@ -78,6 +84,10 @@ def _stage_cv(
     exclude: Sequence[str] = (),
 ) -> StageCV:
     X = blank(X, excluded_columns(stage, exclude))
+    if mask is None:
+        mask = unfilled_mask(stage, X)  # v8 engine-path columns no row fills: left out
+    elif (unfilled := unfilled_mask(stage, X)) is not None:
+        mask = mask & unfilled
     Xm = X if mask is None else X[:, mask]
     names = SCHEMA.columns(stage)
     if mask is not None:

@@ -23,7 +23,7 @@ from tact.models.features.text import CHAR_CLASSES, LINE_KINDS
 from tact.models.features.window import NODE_CATEGORIES
 
 FEATURE_SCHEMA_NAME = "tact-gate-features"
-FEATURE_SCHEMA_VERSION = "7"
+FEATURE_SCHEMA_VERSION = "8"
 
 LANGUAGES = ("python", "javascript", "typescript", "go", "rust")
 OPEN_BRACKETS = ("none", "paren", "square", "curly")
@@ -209,6 +209,45 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
 )
 
 
+# v8 (ENGINE_PATH_FEATURES): evidence only tact's embedded engine gives, zero for every
+# other engine: stage 1 the first token's entropy and the look-ahead's evidence along
+# its tokens, stage 2 the evidence along the whole suggestion (``Candidate.details``,
+# see the engine's ``_Search._path_support``).
+ENGINE_PATH_CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
+    _n("ctx_eng_top_entropy", "context"),
+    _n("ctx_eng_roll_path_min_depth", "context"),
+    _n("ctx_eng_roll_path_mean_depth", "context"),
+    _n("ctx_eng_roll_path_local_seen", "context"),
+    _n("ctx_eng_roll_path_global_min_prob", "context"),
+    _n("ctx_eng_roll_path_local_min_prob", "context"),
+    _n("ctx_eng_roll_path_global_top", "context"),
+    _n("ctx_eng_roll_path_local_top", "context"),
+    _n("ctx_eng_roll_end_eol_prob", "context"),
+)
+ENGINE_PATH_SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
+    _n("eng_first_entropy", "suggestion"),
+    _n("eng_path_min_depth", "suggestion"),
+    _n("eng_path_mean_depth", "suggestion"),
+    _n("eng_path_min_context", "suggestion", "log1p"),
+    _n("eng_path_local_min_depth", "suggestion"),
+    _n("eng_path_local_seen", "suggestion"),
+    _n("eng_path_global_min_prob", "suggestion"),
+    _n("eng_path_local_min_prob", "suggestion"),
+    _n("eng_path_global_top", "suggestion"),
+    _n("eng_path_local_top", "suggestion"),
+    _n("eng_end_eol_prob", "suggestion"),
+    _n("eng_end_top_prob", "suggestion"),
+    _n("eng_beam_gap", "suggestion"),
+)
+# A model trained on rows that never fill them does not get them as columns at all
+# (``tact.models.gate.train.unfilled_mask``), so the CUPS-side model is exactly the v7
+# one: its small trees sample a third of the columns per split, and extra all-zero
+# columns would only reshuffle which.
+ENGINE_PATH_FEATURES: tuple[str, ...] = tuple(
+    s.name for s in ENGINE_PATH_CONTEXT_SPECS + ENGINE_PATH_SUGGESTION_SPECS
+)
+
+
 def as_float(value: object, default: float) -> float:
     """A feature value as a finite float (``default`` for missing, invalid or text)."""
     if value is None or isinstance(value, str):
@@ -232,7 +271,10 @@ class FeatureSchema:
 
     name: str = FEATURE_SCHEMA_NAME
     version: str = FEATURE_SCHEMA_VERSION
-    specs: tuple[FeatureSpec, ...] = CONTEXT_SPECS + STATE_SPECS + SUGGESTION_SPECS
+    specs: tuple[FeatureSpec, ...] = (
+        CONTEXT_SPECS + ENGINE_PATH_CONTEXT_SPECS + STATE_SPECS + SUGGESTION_SPECS
+        + ENGINE_PATH_SUGGESTION_SPECS
+    )
     _plans: dict[int, list[tuple[int, FeatureSpec, dict[str, int] | None]]] = field(
         default_factory=dict, repr=False, compare=False
     )

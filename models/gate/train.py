@@ -23,9 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
 from tact.models.evaluation import metrics
 from tact.models.features import SCHEMA
+from tact.models.features.schema import ENGINE_PATH_FEATURES
 from tact.models.gate.data import GateDataset
 from tact.models.gate.errors import TrainingError
 from tact.models.gate.estimators import (
@@ -65,6 +68,34 @@ def excluded_columns(stage: int, exclude: Sequence[str]) -> np.ndarray:
     """Indices of the vector columns of the excluded input features."""
     names = [s.name for s in SCHEMA.specs_for(stage) for _ in s.columns]
     return np.array([j for j, n in enumerate(names) if n in set(exclude)], dtype=np.int64)
+
+
+def unfilled_mask(stage: int, X: np.ndarray) -> np.ndarray | None:
+    """Columns a model of these rows gets: all but the engine-path columns
+    (``ENGINE_PATH_FEATURES``, schema v8) that no row fills (None: all columns).
+    Rows of other engines (CUPS) never fill them; leaving them out, rather than as
+    all-zero columns, keeps such a model exactly what it was before v8 (its trees'
+    per-split feature sampling depends on the column count)."""
+    cols = excluded_columns(stage, ENGINE_PATH_FEATURES)
+    empty = [j for j in cols if not X[:, j].any()]
+    if not empty:
+        return None
+    keep = np.ones(X.shape[1], dtype=bool)
+    keep[empty] = False
+    return keep
+
+
+def masked_estimator(name: str, seed: int, n_rows: int, columns: Sequence[str],
+                     keep: np.ndarray | None) -> Any:
+    """``make_estimator``, behind a column selection when ``keep`` drops columns (one
+    Pipeline, so the exported ONNX graph selects them too)."""
+    if keep is None:
+        return make_estimator(name, seed, n_rows, columns)
+    idx = np.flatnonzero(keep)
+    inner = make_estimator(name, seed, n_rows, [columns[j] for j in idx])
+    steps = inner.steps if isinstance(inner, Pipeline) else [("model", inner)]
+    select = ColumnTransformer([("keep", "passthrough", idx.tolist())], remainder="drop")
+    return Pipeline([("columns", select), *steps])
 
 
 def blank(X: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -160,17 +191,22 @@ def oof_predictions(
     folds: Sequence[tuple[np.ndarray, np.ndarray]],
     seed: int = 0,
     columns: Sequence[str] | None = None,
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """Out-of-fold raw P(accept) of candidate ``name`` (every row predicted by a model
     that never saw its session). A fold whose training side has one class predicts
-    that side's rate."""
+    that side's rate. ``keep``: the columns the models get (see ``unfilled_mask``)."""
     out = np.zeros(len(y), dtype=np.float64)
     for tr, va in folds:
         if len(np.unique(y[tr])) < 2:
             out[va] = float(y[tr].mean())
             continue
         wt = None if w is None else w[tr]
-        model = fit_estimator(make_estimator(name, seed, len(tr), columns), X[tr], y[tr], wt)
+        if keep is not None and columns is not None:
+            est = masked_estimator(name, seed, len(tr), columns, keep)
+        else:
+            est = make_estimator(name, seed, len(tr), columns)
+        model = fit_estimator(est, X[tr], y[tr], wt)
         out[va] = raw_proba(model, X[va])
     return out
 
@@ -242,13 +278,15 @@ def _fit_stage(
         sub_folds = [(pos[tr][pos[tr] >= 0], pos[va][pos[va] >= 0]) for tr, va in folds]
         sub_folds = [(tr, va) for tr, va in sub_folds if len(tr) and len(va)]
         Xs, ys, ws = blank(X[idx], blanked), y[idx], w[idx]
+        keep = unfilled_mask(stage, Xs)
         oofs: dict[str, np.ndarray] = {}
         for name in candidates:
             if progress:
                 progress(f"stage {stage}: validating {tag}{name} on {len(sub_folds)} "
                          "session folds", done)
             t0 = time.perf_counter()
-            oofs[name] = oof_predictions(name, Xs, ys, ws, sub_folds, seed, SCHEMA.columns(stage))
+            oofs[name] = oof_predictions(name, Xs, ys, ws, sub_folds, seed, SCHEMA.columns(stage),
+                                         keep)
             results[f"{tag}{name}"] = {
                 "auc": metrics.auc(ys, oofs[name], ws),
                 "seconds": round(time.perf_counter() - t0, 3),
@@ -260,9 +298,11 @@ def _fit_stage(
         if progress:
             progress(f"stage {stage}: refitting {tag}{best} on all data", done)
         fx = np.flatnonzero(fit_rows)
-        base = fit_estimator(make_estimator(best, seed, len(fx), SCHEMA.columns(stage)),
-                             blank(X_full[fx], blanked), y_full[fx],
-                             w_full[fx])
+        X_fit = blank(X_full[fx], blanked)
+        base = fit_estimator(
+            masked_estimator(best, seed, len(fx), SCHEMA.columns(stage),
+                             unfilled_mask(stage, X_fit)),
+            X_fit, y_full[fx], w_full[fx])
         gates.append(CalibratedGate(base=base, a=a, b=b, name=best))
         p_val[idx] = apply_platt(oofs[best], a, b)
     model: CalibratedGate | RoutedGate = gates[0]

@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also replay these source folders with the gate off (one session "
                    "each, `tact replay`) and train on that telemetry; `stdlib:NAME` names a "
                    "package of Python's standard library, `stdlib:*` all of it (one session "
-                   "per package, then the top-level modules ten at a time); repeatable")
+                   "per package, then the top-level modules ten at a time); `site:NAME` a package "
+                   "of site-packages, `site:default` the default gate's list; repeatable")
     t.add_argument("--replay-decisions", type=int, default=1200, metavar="N",
                    help="decisions per --replay session (default 1200)")
     t.add_argument("--replay-files", type=int, default=30, metavar="N",
@@ -159,7 +160,7 @@ def _replay_sessions(specs: list[str]) -> list[list[str]]:
     import sysconfig
 
     from tact.server.cli.main import CliError
-    from tact.server.replay.sources import stdlib_sessions
+    from tact.server.replay.sources import site_sessions, stdlib_sessions
 
     sessions: list[list[str]] = []
     for spec in specs:
@@ -167,6 +168,12 @@ def _replay_sessions(specs: list[str]) -> list[list[str]]:
             stdlib = Path(sysconfig.get_paths()["stdlib"])
             found = [[str(p) for p in paths]
                      for paths in stdlib_sessions(spec.split(":", 1)[1], stdlib)]
+        elif spec.startswith("site:"):  # installed third-party code: a package, `default`
+            try:
+                found = [[str(p) for p in paths] for paths in site_sessions(
+                    spec.split(":", 1)[1], Path(sysconfig.get_paths()["purelib"]))]
+            except ValueError as exc:
+                raise CliError(str(exc)) from None
         else:
             found = [[spec]]
         for paths in found:

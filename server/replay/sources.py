@@ -89,3 +89,42 @@ def stdlib_sessions(spec: str, stdlib: Path) -> list[list[Path]]:
     modules = sorted(p for p in stdlib.glob("*.py") if p.is_file())
     k = STDLIB_MODULES_PER_SESSION
     return [[p] for p in packages] + [modules[i : i + k] for i in range(0, len(modules), k)]
+
+
+# Third-party packages of the running Python's site-packages that the default gate
+# also trains on (``site:default``), one session each (a big package's subpackages
+# are sessions of their own): third-party code is written differently from the
+# standard library (other authors, typing and docstring habits, numeric code), and on
+# six packages the gate never saw, adding them hid more of the rejected suggestions
+# than more standard library did (models/gate/default/README.md). Never the six
+# packages the gate is scored on (SITE_HELD_OUT), nor packages of the same projects or
+# vendoring them (SITE_RELATED).
+SITE_DEFAULT = (
+    "rich", "_pytest", "pluggy", "anyio", "dateutil", "narwhals", "pyparsing", "psycopg",
+    "pynvim", "sklearn", "matplotlib", "onnx", "skl2onnx", "PIL", "fontTools", "numpy",
+    "scipy", "contourpy",
+)
+SITE_HELD_OUT = frozenset({"httpx", "pygls", "attr", "markdown_it", "pygments", "packaging"})
+SITE_RELATED = frozenset({
+    "attrs", "cattr", "cattrs",  # attr's project
+    "httpcore", "h11",  # httpx's transport
+    "mdurl",  # markdown_it's project
+    "lsprotocol", "pytest_lsp",  # pygls' project
+    "pip", "setuptools", "pkg_resources", "_distutils_hack",  # vendor packaging/pygments
+})
+
+
+def site_sessions(spec: str, site: Path) -> list[list[Path]]:
+    """The replay sessions a ``site:`` spec names under the site-packages folder
+    ``site``: ``default`` is SITE_DEFAULT (in that order), anything else one package
+    (or subpackage, ``sklearn/utils``). Raises ValueError for a held-out package (the
+    gate's test data) or one of the same project."""
+    names = list(SITE_DEFAULT) if spec == "default" else [spec]
+    for name in names:
+        top = name.split("/", 1)[0]
+        if top in SITE_HELD_OUT or top in SITE_RELATED:
+            raise ValueError(
+                f"site:{name}: held out of training (the gate is scored on "
+                f"{', '.join(sorted(SITE_HELD_OUT))} and their projects)"
+            )
+    return [[site / name] for name in names]

@@ -196,3 +196,44 @@ def test_cups_rows_carry_copilot_confidence() -> None:
     (_, a), (_, b) = list(featurize_cups_session(events))
     assert a["sug_confidence"] == 0.7 and a["sug_alt_logprob"] == -3.0
     assert b["sug_has_confidence"] == 0.0 and b["sug_has_alt"] == 0.0
+
+
+def test_path_support_measures_the_whole_suggestion(engine: EmbeddedProvider) -> None:
+    """v8: evidence along every token of the suggestion, and after its end."""
+    from tact.models.engine.embedded import PATH_KEYS
+
+    seen = _ask(engine, CODE.split("def save")[0] + "def save(path, text):\n    log.")
+    d = seen.details
+    assert d is not None and set(PATH_KEYS) <= set(d)
+    assert 0 <= d["path_min_depth"] <= d["path_mean_depth"]
+    assert d["path_min_context"] >= 1
+    for key in ("path_global_min_prob", "path_local_min_prob", "path_global_top",
+                "path_local_top", "path_local_seen", "end_eol_prob", "end_top_prob"):
+        assert 0.0 <= d[key] <= 1.0, key
+    assert d["beam_gap"] >= 0.0 and d["first_entropy"] >= 0.0
+    # the new document has no model of its own yet: no document-model evidence
+    assert d["path_local_min_prob"] == 0.0 and d["path_local_top"] == 0.0
+    # a line seen whole before ends where a line ends
+    assert seen.text.startswith("debug(") and d["end_eol_prob"] > 0.5
+    # a context the workspace never saw: shallower matches along the way
+    fresh = _ask(engine, "zz = quux_frob(path)\nlog.")
+    assert fresh.details["path_mean_depth"] < d["path_mean_depth"]
+
+
+def test_document_model_evidence_once_the_document_is_open(engine: EmbeddedProvider) -> None:
+    """With the document open (its own cache model), the path features see it."""
+    uri = "file:///w/open.py"
+    engine.update_document(uri, "python", CODE)
+    prefix = CODE + "\n\ndef save_again(path, text):\n    log."
+    cand = engine.complete(CompletionRequest(uri, "python", prefix, ""))[0]
+    assert cand.details["path_local_min_prob"] > 0.0
+    assert cand.details["path_local_top"] > 0.0
+    stats = engine.context_stats(CompletionRequest(uri, "python", prefix, ""))
+    assert stats["roll_path_local_min_prob"] > 0.0
+    assert 0.0 <= stats["roll_end_eol_prob"] <= 1.0 and stats["top_entropy"] >= 0.0
+    s2 = stage2_features(stage1_features(prefix, "", "python", None, 0.0, engine_stats=stats),
+                         prefix, "", "python", cand.text, cand.score, cand.num_tokens,
+                         candidate=cand)
+    assert s2["eng_path_local_top"] == pytest.approx(cand.details["path_local_top"])
+    assert s2["ctx_eng_roll_path_local_min_prob"] == pytest.approx(
+        stats["roll_path_local_min_prob"])

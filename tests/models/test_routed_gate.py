@@ -159,3 +159,67 @@ def test_engine_side_ignores_the_repeat_of_the_last_shown(trained: TrainedGate,
     )
     np.testing.assert_array_equal(model.predict_proba(mixed.matrix(2))[on],
                                   model.predict_proba(moved.matrix(2))[on])
+
+
+def test_cups_model_is_trained_without_the_engine_path_columns(mixed: GateDataset) -> None:
+    """v8's engine-path columns are zero for other engines' rows: a model of such rows
+    does not get them at all, so it is exactly the model of the v7 columns (the small
+    trees' per-split feature sampling depends on the column count)."""
+    from tact.models.features import SCHEMA
+    from tact.models.features.schema import ENGINE_PATH_FEATURES
+    from tact.models.gate.estimators import fit_estimator, make_estimator
+    from tact.models.gate.train import DEFAULT_EXCLUDED, blank, excluded_columns, unfilled_mask
+
+    cups = mixed.subset(np.flatnonzero([f["sug_engine"] != "tact" for f in mixed.features]))
+    result = GateTrainer(n_splits=4, seed=0, candidates=("hgb",)).fit(cups)
+    X = blank(cups.matrix(2), excluded_columns(2, DEFAULT_EXCLUDED))
+    keep = unfilled_mask(2, X)
+    assert keep is not None
+    names = SCHEMA.columns(2)
+    assert sorted(n for n, k in zip(names, keep, strict=True) if not k) == sorted(
+        n for n in names if n in ENGINE_PATH_FEATURES)
+    kept = [n for n, k in zip(names, keep, strict=True) if k]
+    direct = fit_estimator(make_estimator("hgb", 0, len(X), kept), X[:, keep], cups.y,
+                           cups.weights)
+    model = result.stages[2].model
+    assert isinstance(model, CalibratedGate)
+    np.testing.assert_allclose(model.base.predict_proba(X)[:, 1],
+                               direct.predict_proba(X[:, keep])[:, 1])
+    # rows that fill them keep them
+    filled = X.copy()
+    filled[:, names.index("eng_path_min_depth")] = np.arange(len(X)) % 5
+    assert unfilled_mask(2, filled) is not None
+    assert unfilled_mask(2, filled)[names.index("eng_path_min_depth")]
+
+
+def test_engine_path_columns_reach_the_engine_side_and_onnx(mixed: GateDataset,
+                                                            tmp_path: Path) -> None:
+    """Tact rows that fill the v8 columns: the engine side uses them, the CUPS side
+    leaves them out, and the exported graph still equals scikit-learn."""
+    rng = np.random.default_rng(0)
+    feats = []
+    for f, y in zip(mixed.features, mixed.y, strict=True):
+        if f["sug_engine"] == "tact":
+            f = {**f, "eng_path_min_depth": float(4 * y + rng.integers(0, 3)),
+                 "ctx_eng_roll_path_min_depth": float(4 * y + rng.integers(0, 3))}
+        feats.append(f)
+    data = GateDataset(features=feats, y=mixed.y, groups=mixed.groups, weights=mixed.weights,
+                       ids=mixed.ids, times=mixed.times, sources=mixed.sources)
+    trained = GateTrainer(n_splits=4, seed=0).fit(data)
+    model = trained.stages[2].model
+    assert isinstance(model, RoutedGate)
+    on = np.array([f["sug_engine"] == "tact" for f in feats])
+    X = data.matrix(2)
+    moved = X.copy()
+    from tact.models.features import SCHEMA
+
+    moved[:, SCHEMA.columns(2).index("eng_path_min_depth")] = 9.0
+    p, q = model.predict_proba(X), model.predict_proba(moved)
+    np.testing.assert_array_equal(p[~on], q[~on])  # the CUPS side has no such column
+    assert np.abs(p[on] - q[on]).max() > 0  # the engine side learnt from it
+    save_model(trained, tmp_path)
+    loaded = GateModel.load(tmp_path)
+    for stage in (1, 2):
+        Xs = data.matrix(stage)
+        np.testing.assert_allclose(loaded.predict_vector(Xs, stage),
+                                   trained.stages[stage].model.predict_proba(Xs), atol=1e-5)
