@@ -948,6 +948,11 @@ class _RankContext:
                 f[f"rm_{rk}"] = 1.0
                 f[f"{kind}_rm_{rk}"] = 1.0
                 f["rm_elsewhere"] = math.log1p(self.counts.get(removed, 1) - 1)
+                if rk == "name":
+                    # used in this same role elsewhere: it fits where it stands
+                    role = _fine_role(self._text_at(c.start - 1, -1), self._text_at(c.end, 1))
+                    f["rm_role_seen"] = math.log1p(
+                        max(0, self.fine_roles.get((removed, role), 0) - 1))
             if inserted:
                 ik = _tok_class(inserted)
                 f[f"ins_{ik}"] = 1.0
@@ -955,6 +960,10 @@ class _RankContext:
                 f["ins_elsewhere"] = math.log1p(self.counts.get(inserted, 0))
                 if ik == "name":
                     f["ins_near"] = self._nearness(inserted, c.tok_index)
+                    role = _fine_role(self._text_at(c.start - 1, -1), self._text_at(c.end, 1))
+                    f["ins_role_seen"] = math.log1p(self.fine_roles.get((inserted, role), 0))
+                    f["ins_same_line"] = float(self._same_line(inserted, c.start))
+            f["nb_role"] = self._neighbour_roles(c)
             if removed and not inserted:
                 ls = self.text.rfind("\n", 0, c.start) + 1
                 le = self.text.find("\n", c.end)
@@ -1115,6 +1124,70 @@ class _RankContext:
                 frozenset(stores | bound) | self.file_bound, float(len(shadow)),
                 float(len(defs) - len(set(defs))), float(idle_args), float(arity),
                 float(_use_before_bind(tree)))
+
+    @functools.cached_property
+    def fine_roles(self) -> dict[tuple[str, str], int]:
+        """How often each name occurs in each :func:`_fine_role` in the broken text."""
+        out: dict[tuple[str, str], int] = {}
+        for k, t in enumerate(self.toks):
+            if t.kind == "name":
+                prev = self.toks[k - 1].text if k else ""
+                nxt = self.toks[k + 1].text if k + 1 < len(self.toks) else ""
+                key = (t.text, _fine_role(prev, nxt))
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    def _text_at(self, offset: int, direction: int) -> str:
+        """The token ending at/before ``offset`` (direction -1) or starting at/after it
+        (+1), skipping whitespace; "" at the text's ends."""
+        if direction < 0:
+            k = bisect.bisect_right(self.tok_starts, offset) - 1
+            while k >= 0 and self.toks[k].end > offset + 1:
+                k -= 1
+            return self.toks[k].text if k >= 0 else ""
+        k = bisect.bisect_left(self.tok_starts, offset)
+        return self.toks[k].text if k < len(self.toks) else ""
+
+    def _neighbour_roles(self, c: _Cand) -> float:
+        """How much better the names right beside the edit fit their new roles.
+
+        Deleting ``util`` from ``connection util .answer`` makes ``connection`` an
+        object whose attribute is taken, as it is elsewhere in the file; deleting
+        ``connection`` makes ``util`` one, which it never is elsewhere. Each
+        neighbour scores log1p(uses elsewhere in the new role) minus the same in its
+        old role.
+        """
+        k = bisect.bisect_right(self.tok_starts, c.start - 1)
+        while k > 0 and self.toks[k - 1].end > c.start:
+            k -= 1
+        left = k - 1  # the token before the edit
+        right = bisect.bisect_left(self.tok_starts, c.end)  # the token after it
+        ins = [t.text for t in lex(c.text)]
+        roles = self.fine_roles
+
+        def text(j: int) -> str:
+            return self.toks[j].text if 0 <= j < len(self.toks) else ""
+
+        gain = 0.0
+        for j, prev_new, next_new in (
+                (left, text(left - 1), ins[0] if ins else text(right)),
+                (right, ins[-1] if ins else text(left), text(right + 1))):
+            if not 0 <= j < len(self.toks) or self.toks[j].kind != "name":
+                continue
+            name = self.toks[j].text
+            old = _fine_role(text(j - 1), text(j + 1))
+            new = _fine_role(prev_new, next_new)
+            if new != old:
+                gain += (math.log1p(roles.get((name, new), 0))
+                         - math.log1p(roles.get((name, old), 1) - 1))
+        return gain
+
+    def _same_line(self, name: str, offset: int) -> int:
+        """Occurrences of ``name`` on the line of ``offset`` (``self.x = x``)."""
+        line = self._line_of(offset)
+        a, b = self.line_starts[line], self.line_starts[line + 1]
+        lo, hi = bisect.bisect_left(self.tok_starts, a), bisect.bisect_left(self.tok_starts, b)
+        return sum(1 for t in self.toks[lo:hi] if t.text == name)
 
     @functools.cached_property
     def file_bound(self) -> frozenset[str]:
@@ -1314,6 +1387,17 @@ def _use_before_bind(tree: ast.AST) -> int:
                     and (node.lineno, node.col_offset) < first[node.id]):
                 bad += 1
     return bad
+
+
+def _fine_role(prev: str, nxt: str) -> str:
+    """A name's role from its neighbours: attribute, defined, called, an object whose
+    attribute is taken, subscripted, assigned, or bare (``util .answer`` vs
+    ``connection .answer``: which of two adjacent words fits where it stands)."""
+    if prev == ".":
+        return "attr"
+    if prev in ("def", "class"):
+        return prev
+    return {"(": "call", ".": "obj", "[": "item", "=": "store"}.get(nxt, "bare")
 
 
 def _flat_continuations(src: str) -> int:

@@ -15,6 +15,7 @@ from tact.server.fixes.lexer import (
 )
 from tact.server.fixes.syntax import (
     GROUP_KEYS,
+    _fine_role,
     _flat_continuations,
     _group_features,
     _use_before_bind,
@@ -117,3 +118,18 @@ def test_a_comprehension_as_a_statement_computes_nothing() -> None:
     syntax_fixes(broken, collect=got)
     kept = [feats for feats, new in got if "    [x for x in xs if x > 1]\n" in new]
     assert kept and all(feats.get("idle_expr", 0.0) >= 1.0 for feats in kept)
+
+
+def test_the_names_beside_an_edit_are_checked_in_their_new_roles() -> None:
+    # ``connection`` is an object elsewhere, ``util`` only called: deleting ``util``
+    # leaves each name in a role the file uses it in
+    broken = ("def f(a, b):\n    connection util .answer(a)\n    connection.close()\n"
+              "    util(3)\n")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, collect=got)
+    role = {new.split("\n")[1].split()[0]: feats.get("nb_role", 0.0)
+            for feats, new in got if new.split("\n")[1].endswith(".answer(a)")
+            and len(new.split("\n")[1].split()) == 2}
+    assert role["connection"] > role["util"]
+    assert _fine_role(".", "(") == "attr" and _fine_role(",", "(") == "call"
+    assert _fine_role("=", ".") == "obj" and _fine_role("(", ")") == "bare"
