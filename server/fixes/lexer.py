@@ -26,9 +26,6 @@ from typing import Any
 
 LOCAL_WEIGHT = 0.3  # share of the file's own (cache) model in LocalModel
 NGRAM_FILE = Path(__file__).with_name("data") / "token_ngrams.json"
-# the same counts read right to left: the right context of an edit decides what the
-# forward model cannot (``f(a b)``: which of the two words is the stray one)
-NGRAM_REV_FILE = Path(__file__).with_name("data") / "token_ngrams_rev.json"
 
 _STRING = r"""(?:[rRbBuUfF]{0,2})(?:'''(?:\\.|'(?!'')|[^'\\])*(?:'''|$)|\"\"\"(?:\\.|"(?!"")|[^"\\])*(?:\"\"\"|$)|'(?:\\.|[^'\\\n])*(?:'|(?=\n)|$)|"(?:\\.|[^"\\\n])*(?:"|(?=\n)|$))"""  # noqa: E501
 _TOKEN_RE = re.compile(
@@ -144,11 +141,8 @@ class LocalModel:
     class) gives a cheap, offline stand-in for a code language model.
     """
 
-    def __init__(self, text: str, prior: NgramPrior, reverse: bool = False) -> None:
-        """``reverse``: a right-to-left model (``prior`` must be the reversed prior);
-        :meth:`logprobs` then gives each token's log-prob given the ones after it."""
+    def __init__(self, text: str, prior: NgramPrior) -> None:
         self.prior = prior
-        self.reverse = reverse
         self.uni: dict[str, int] = {}
         self.bi: dict[tuple[str, str], int] = {}
         self.tri: dict[tuple[str, str, str], int] = {}
@@ -157,7 +151,7 @@ class LocalModel:
         self.cls: dict[str, int] = {}
         self.abs_of: dict[str, str] = {}
         stream = token_stream(text)
-        seq = [("NEWLINE", "NEWLINE"), *(stream[::-1] if reverse else stream)]
+        seq = [("NEWLINE", "NEWLINE"), *stream]
         for i, (a, w) in enumerate(seq):
             self.uni[w] = self.uni.get(w, 0) + 1
             self.cls[a] = self.cls.get(a, 0) + 1
@@ -176,10 +170,7 @@ class LocalModel:
         return sum(self.logprobs(seq))
 
     def logprobs(self, seq: list[tuple[str, str]]) -> list[float]:
-        """Log-probability of each token given the ones before it (after it, for a
-        reverse model; the list is in ``seq``'s order either way)."""
-        if self.reverse:
-            seq = seq[::-1]
+        """Log-probability of each token given the ones before it."""
         out: list[float] = []
         p_abs_all = self.prior
         for i, (a, w) in enumerate(seq):
@@ -204,7 +195,7 @@ class LocalModel:
                     pc += 0.65 * self.tri.get((*uv, w), 0) / n
             p += LOCAL_WEIGHT * pc
             out.append(math.log(p + 1e-9))
-        return out[::-1] if self.reverse else out
+        return out
 
 
 def _prior_prob(prior: NgramPrior, ctx: list[str]) -> float:
@@ -247,31 +238,27 @@ class NgramPrior:
                    for i in range(len(seq)))
 
 
-def train_counts(texts: Iterable[str], min_count: int = 2, common_min: int = 40,
-                 reverse: bool = False, common: frozenset[str] | None = None
-                 ) -> dict[str, Any]:
+def train_counts(texts: Iterable[str], min_count: int = 2,
+                 common_min: int = 40) -> dict[str, Any]:
     """Counts for :class:`NgramPrior` from well-formed source files.
 
     Identifiers seen at least ``common_min`` times keep their text (they carry
     grammar-like regularities: ``self.``, ``len(``, ``.append(``); the rest are NAME.
-    ``reverse`` counts the token streams right to left (the backward model); pass the
-    forward model's ``common`` names so both read the same abstract tokens.
     """
     texts = list(texts)
-    if common is None:
-        freq: dict[str, int] = {}
-        for text in texts:
-            for tok in lex(text):
-                if tok.kind == "name":
-                    freq[tok.text] = freq.get(tok.text, 0) + 1
-        common = frozenset(k for k, v in freq.items() if v >= common_min)
+    freq: dict[str, int] = {}
+    for text in texts:
+        for tok in lex(text):
+            if tok.kind == "name":
+                freq[tok.text] = freq.get(tok.text, 0) + 1
+    common = frozenset(k for k, v in freq.items() if v >= common_min)
     uni: dict[str, int] = {}
     bi: dict[str, int] = {}
     tri: dict[str, int] = {}
     quad: dict[str, int] = {}
     for text in texts:
         stream = abstract_stream(text, common)
-        seq = ["NEWLINE", *(stream[::-1] if reverse else stream)]
+        seq = ["NEWLINE", *stream]
         for i, w in enumerate(seq):
             uni[w] = uni.get(w, 0) + 1
             if i >= 1:
@@ -293,12 +280,11 @@ def train_counts(texts: Iterable[str], min_count: int = 2, common_min: int = 40,
 
 
 @functools.cache
-def default_prior(reverse: bool = False) -> NgramPrior:
+def default_prior() -> NgramPrior:
     """The shipped prior (empty, i.e. uniform, if the data file is missing); loaded
-    once per process, on first use. ``reverse``: the right-to-left counts."""
+    once per process, on first use."""
     try:
-        counts = json.loads((NGRAM_REV_FILE if reverse else NGRAM_FILE).read_text(
-            encoding="utf-8"))
+        counts = json.loads(NGRAM_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         counts = {}
     return NgramPrior(counts)
@@ -346,10 +332,8 @@ def site_files(half: int, limit: int | None = None) -> list[Path]:
 
 
 def _train_main() -> None:
-    """``python -m tact.server.fixes.lexer [--site N] [--reverse]`` regenerates the
-    shipped counts (the stdlib's half 0, plus N third-party modules of half 0 with
-    ``--site``); ``--reverse`` writes the right-to-left counts instead, with the
-    forward file's common names."""
+    """``python -m tact.server.fixes.lexer [--site N]`` regenerates the shipped counts
+    (the stdlib's half 0, plus N third-party modules of half 0 with ``--site``)."""
     import sys
 
     files = stdlib_files(0)
@@ -362,11 +346,8 @@ def _train_main() -> None:
         except (OSError, UnicodeDecodeError):
             continue
     min_count = 2 if "--site" not in sys.argv else 3
-    reverse = "--reverse" in sys.argv
-    common = default_prior().common if reverse else None
-    counts = train_counts(texts, min_count=min_count, common_min=40, reverse=reverse,
-                          common=common)
-    out = NGRAM_REV_FILE if reverse else NGRAM_FILE
+    counts = train_counts(texts, min_count=min_count, common_min=40)
+    out = NGRAM_FILE
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(counts, separators=(",", ":"), sort_keys=True))
     print(f"trained on {len(texts)} files -> {out} ({len(counts['3'])} trigrams)")

@@ -582,12 +582,11 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     lo_line, hi_line = max(0, err.line), err.end_line + 1
     context = "\n".join(lines[:lo_line] + lines[hi_line:])
     model = LocalModel(context, default_prior())
-    back = LocalModel(context, default_prior(reverse=True), reverse=True)
     vocab = len({t.text for t in toks}) + 20
     seen: set[tuple[int, int, str]] = set()
     good: list[tuple[float, _Cand, str, str]] = []
     max_edit = {"lenient": 40, "standard": 30, "strict": 12}.get(precision, 30)
-    ctx = _RankContext(text, toks, err, model, vocab, back)
+    ctx = _RankContext(text, toks, err, model, vocab)
     ctx.chunk = (cs, ce, prefix) if chunk_before is not None else None
     weights = ranker_weights()
     # In a large file, compiling the whole file per candidate dominates: when the rest
@@ -703,16 +702,16 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     return fixes
 
 
-GROUP_KEYS = ("lm", "lm_b", "lm_bi", "lm_min")  # scores compared across the candidates
+GROUP_KEYS = ("lm",)  # scores compared across the candidates
 GAP_CLIP = 8.0  # nats: beyond this a margin says nothing more
 
 
 def _group_features(feats: list[dict[str, float]]) -> None:
     """Features relative to the other candidates of the same error (in place).
 
-    A linear score sees each candidate alone; whether it is the best under the forward
-    AND the backward model, and by how much, is evidence a sum of the two misses (the
-    right repair is usually first under both, a near-miss under one).
+    A linear score sees each candidate alone; whether it is the best of its group under
+    the language model, and by how much, is evidence the score alone misses (the same
+    log-prob is a clear winner in one group and a near-miss in another).
     """
     if len(feats) < 2:
         return
@@ -793,12 +792,11 @@ class _RankContext:
     """
 
     def __init__(self, text: str, toks: list[Token], err: CompileError, model: LocalModel,
-                 vocab: int, back: LocalModel | None = None) -> None:
+                 vocab: int) -> None:
         self.text = text
         self.toks = toks
         self.err = err
         self.model = model
-        self.back = back  # the right-to-left model (None: forward features only)
         self.prior = default_prior()
         self.log_vocab = math.log(vocab)
         self.e = _err_index(toks, err)
@@ -856,8 +854,7 @@ class _RankContext:
                        outside: dict[tuple[str, str], int], names_out: dict[str, int],
                        window_line: int) -> tuple[Any, float, float, float, float, float]:
         stream = token_stream(window, indents=self._stack(window_line))
-        lm = (stream, self.model.logprobs(stream),
-              self.back.logprobs(stream) if self.back is not None else None)
+        lm = (stream, self.model.logprobs(stream))
         ab = self.prior.logprob(["NEWLINE", *(a for a, _ in stream)])
         mismatch = novel = 0.0
         wt = lex(edit_lines)
@@ -900,7 +897,7 @@ class _RankContext:
         f["lm"] = sum(fixed[0][1]) - sum(base[0][1])
         # the edited tokens' own log-probs apart from their effect on the context: a
         # stray token is improbable where it stands; a restored one should fit
-        (bs, bl, bb), (fs, fl, fb) = base[0], fixed[0]
+        (bs, bl), (fs, fl) = base[0], fixed[0]
         p = 0
         while p < min(len(bs), len(fs)) and bs[p] == fs[p]:
             p += 1
@@ -912,20 +909,6 @@ class _RankContext:
         f["lm_ctx"] = sum(fl[len(fl) - q :]) - sum(bl[len(bl) - q :])
         f["lm_near"] = sum(fl[len(fl) - q : len(fl) - q + NEAR]) - sum(
             bl[len(bl) - q : len(bl) - q + NEAR])
-        if bb is not None and fb is not None:
-            # the backward model: the edited tokens given their RIGHT context, and the
-            # change it makes to the tokens before the edit
-            f["lm_b"] = sum(fb) - sum(bb)
-            f["lm_b_rm"] = sum(bb[p : len(bb) - q])
-            f["lm_b_ins"] = sum(fb[p : len(fb) - q])
-            f["lm_b_ctx"] = sum(fb[:p]) - sum(bb[:p])
-            f["lm_b_near"] = sum(fb[max(0, p - NEAR) : p]) - sum(bb[max(0, p - NEAR) : p])
-            f["lm_bi"] = f["lm"] + f["lm_b"]
-            f["lm_min"] = min(f["lm"], f["lm_b"])
-            # per edited token, both directions: a long restored span is not penalised
-            # for its length alone
-            n_new = max(1, len(fs) - p - q)
-            f["lm_bi_tok"] = (f["lm_ins"] + f["lm_b_ins"]) / n_new
         f["abs"] = fixed[1] - base[1]
         f["mismatch"] = fixed[2] - base[2]
         f["novel"] = fixed[3] - base[3]

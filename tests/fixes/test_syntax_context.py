@@ -1,18 +1,11 @@
-"""The right-to-left token model, the features that compare candidates, and the
-layout and binding checks the token models cannot see."""
+"""The features that compare candidates, and the layout and binding checks the token
+model cannot see."""
 
 from __future__ import annotations
 
 import ast
 import math
 
-from tact.server.fixes.lexer import (
-    LocalModel,
-    NgramPrior,
-    default_prior,
-    token_stream,
-    train_counts,
-)
 from tact.server.fixes.syntax import (
     GROUP_KEYS,
     _fine_role,
@@ -25,42 +18,10 @@ from tact.server.fixes.syntax import (
 CODE = ["def f(a, b):\n    return g(a, b)\n", "x = h(a, b)\ny = h(b, a)\n"] * 5
 
 
-def test_reverse_counts_read_the_same_tokens_right_to_left() -> None:
-    fwd = train_counts(CODE, min_count=1, common_min=100)  # every name is NAME
-    back = train_counts(CODE, min_count=1, common_min=100, reverse=True,
-                        common=frozenset(fwd["common"]))
-    assert fwd["1"] == back["1"]  # the same tokens, counted once each
-    assert fwd["2"]["( NAME"] == back["2"]["NAME ("] > 0  # each bigram mirrored
-    assert fwd["3"]["NAME , NAME"] == back["3"]["NAME , NAME"]
-    assert fwd["3"]["( NAME ,"] == back["3"][", NAME ("] > 0
-    assert "return NAME (" in fwd["3"] and "( NAME return" in back["3"]
-
-
-def test_the_backward_model_scores_each_token_given_its_right_context() -> None:
-    back_prior = NgramPrior(train_counts(CODE, min_count=1, common_min=100, reverse=True))
-    model = LocalModel("", back_prior, reverse=True)
-    seq = token_stream("z = g(a, b)\n")
-    lps = model.logprobs(seq)
-    assert len(lps) == len(seq)
-    assert abs(sum(lps) - model.logprob(seq)) < 1e-9
-    # ``,`` before ``NAME )`` is what the right context predicts; ``.`` is not
-    comma = seq.index((",", ","))
-    dotted = [*seq[:comma], (".", "."), *seq[comma + 1 :]]
-    assert model.logprobs(seq)[comma] > model.logprobs(dotted)[comma]
-
-
-def test_the_shipped_backward_prior_matches_the_forward_one() -> None:
-    fwd, back = default_prior(), default_prior(reverse=True)
-    assert back.total == fwd.total > 1000  # trained on the same files
-    assert back.common == fwd.common
-    assert back.grams[2]  # loaded, not the empty fallback
-
-
 def test_group_features_mark_the_best_candidate_and_the_margins() -> None:
-    feats = [{"lm": 1.0, "lm_b": 5.0}, {"lm": 3.0, "lm_b": 2.0}, {"lm": -20.0, "lm_b": 0.0}]
+    feats = [{"lm": 1.0}, {"lm": 3.0}, {"lm": -20.0}]
     _group_features(feats)
     assert feats[1]["top_lm"] == 1.0 and "top_lm" not in feats[0]
-    assert feats[0]["top_lm_b"] == 1.0
     assert math.isclose(feats[1]["gap_lm"], 2.0)  # to the second best
     assert math.isclose(feats[0]["gap_lm"], -2.0)  # to the best
     assert feats[2]["gap_lm"] == -8.0  # clipped
@@ -68,14 +29,13 @@ def test_group_features_mark_the_best_candidate_and_the_margins() -> None:
     assert "lm" in GROUP_KEYS
 
 
-def test_repair_features_include_both_directions() -> None:
+def test_repair_features_compare_each_candidate_with_its_group() -> None:
     got: list[tuple[dict[str, float], str]] = []
     fixes = syntax_fixes("def f(a, b):\n    x = g(a b)\n    return x\n", collect=got)
     assert fixes and len(got) > 1
     for feats, _ in got:
-        assert {"lm", "lm_b", "lm_b_ins", "lm_bi", "gap_lm_b"} <= feats.keys()
-        assert math.isclose(feats["lm_bi"], feats["lm"] + feats["lm_b"])
-    assert sum(1 for feats, _ in got if feats.get("top_lm_b")) == 1
+        assert {"lm", "lm_ins", "gap_lm"} <= feats.keys()
+    assert sum(1 for feats, _ in got if feats.get("top_lm")) == 1
 
 
 def test_a_continuation_line_at_the_statements_own_level_is_counted() -> None:
