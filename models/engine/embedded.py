@@ -366,7 +366,7 @@ CONTEXT_STAT_KEYS = (
     "roll_eol",
     "roll_logprob",
     "roll_margin",
-    # v8: the first token's entropy, and the look-ahead's evidence (``_path_support``)
+    # v8: the first token's entropy, and the look-ahead's evidence (``_support``)
     "top_entropy",
     "roll_path_min_depth",
     "roll_path_mean_depth",
@@ -420,7 +420,7 @@ def _rollout(
         low = min(low, p)
         logprob += math.log(p)
         margin += p - next((q for q, t in dist[:2] if t != tok), 0.0)
-    path = search._path_support(history, hist[len(history):])
+    path = search._support(history, hist[len(history):])
     return {"roll_tokens": float(n), "roll_chars": float(chars), "roll_min_prob": low,
             "roll_eol": eol, "roll_logprob": logprob, "roll_margin": margin / n,
             **{f"roll_{k}": path[k] for k in _ROLL_PATH_KEYS}}
@@ -701,90 +701,62 @@ class _Search:
             logprob=logprob,
             num_tokens=len(out),
             provider="embedded",
-            details={**_path_signals(out, logps, alts), **self._support(history, out),
-                     **self._path_support(history, out)},
+            details={**_path_signals(out, logps, alts), **self._support(history, out)},
         )
 
     def _support(self, history: list[str], out: list[str]) -> dict[str, float]:
-        """How well the suggestion's first line is backed by text seen before: per
-        token, the deepest n-gram order at which this exact (context, token) was seen
-        in the workspace or the document model, and how often (at that order). A line
-        seen whole before (deep matches all along) is usually right; one stitched
-        from short contexts usually is not. A few dict look-ups per token."""
-        n = self.order - 1
-        hist = list(history[-n:]) if n else []
-        depths: list[int] = []
-        support: list[int] = []
-        for tok in out[:_SUPPORT_TOKENS]:
-            if tok.startswith("\n") and depths:
-                break
-            best, count = 0, 0
-            for model in (self.model, self.local):
-                if model is None:
-                    continue
-                chain = model.chain(hist[-(model.order - 1):] if model.order > 1 else [])
-                for k in range(len(chain) - 1, -1, -1):
-                    c = chain[k].counts.get(tok, 0)
-                    if c:
-                        if k > best or (k == best and c > count):
-                            best, count = k, c
-                        break
-            depths.append(best)
-            support.append(count)
-            hist.append(tok)
-            if len(hist) > n:
-                del hist[0]
-        if not depths:
-            return {"min_depth": 0.0, "mean_depth": 0.0, "min_support": 0.0}
-        return {
-            "min_depth": float(min(depths)),
-            "mean_depth": sum(depths) / len(depths),
-            "min_support": float(min(support)),
-        }
+        """How well the suggestion is backed by text seen before, in one walk over its
+        tokens (a few dict look-ups per token plus one distribution).
 
-    def _path_support(self, history: list[str], out: list[str]) -> dict[str, float]:
-        """Evidence along the WHOLE suggestion, not just its first line or token: per
-        token, the deepest order at which the workspace and the document model saw it
-        after its context, the count of the deepest context, whether it is the most
-        frequent follower there in each model (do the two models agree?), and each
-        model's own probability of it; then, after the last token, how likely the
-        engine finds a line end (a suggestion that stops where the line ends is
-        whole) and its best next token's probability (a cut-off suggestion stopped
-        on a low one). A few dict look-ups per token plus one distribution."""
+        Per token: the deepest n-gram order at which the workspace or the document
+        model saw it after its context, and how often. A line seen whole before (deep
+        matches all along) is usually right; one stitched from short contexts usually
+        is not. Over the first line: ``min_depth``, ``mean_depth``, ``min_support``.
+        Over the WHOLE suggestion (``PATH_KEYS``): the same depths, the count of the
+        deepest workspace context, whether the token is the most frequent follower in
+        each model (do the two models agree?) and each model's own probability of it;
+        then, after the last token, how likely the engine finds a line end (a
+        suggestion that stops where the line ends is whole) and its best next token's
+        probability (a cut-off suggestion stopped on a low one)."""
         d = self.s.discounts
         hist = list(history)
-        g_depths: list[int] = []
-        l_depths: list[int] = []
+        depths: list[int] = []  # deepest order over both models, per token
+        l_depths: list[int] = []  # the document model's alone
+        first_line: list[tuple[int, int]] = []  # (order, count) of the first line's tokens
         ctx_counts: list[int] = []
         g_probs: list[float] = []
         l_probs: list[float] = []
         g_top = l_top = 0
-        for tok in out[: self.s.max_tokens]:
+        for i, tok in enumerate(out[: self.s.max_tokens]):
             gchain = self.model.chain(hist[-(self.model.order - 1):])
             lchain = (self.local.chain(hist[-(self.local.order - 1):])
                       if self.local is not None else [])
-            for chain, depths in ((gchain, g_depths), (lchain, l_depths)):
-                best = 0
-                for k in range(len(chain) - 1, -1, -1):
-                    if chain[k].counts.get(tok, 0):
-                        best = k
-                        break
-                depths.append(best)
+            deepest = []  # (order, count) per model; (0, 0) when never seen
+            for chain in (gchain, lchain):
+                k = next((k for k in range(len(chain) - 1, -1, -1)
+                          if chain[k].counts.get(tok, 0)), None)
+                deepest.append((0, 0) if k is None else (k, chain[k].counts[tok]))
+            depths.append(max(deepest)[0])
+            l_depths.append(deepest[1][0])
+            if len(first_line) == i < _SUPPORT_TOKENS and not (i and tok.startswith("\n")):
+                first_line.append(max((0, 0), *deepest))
             ctx_counts.append(gchain[-1].total if gchain else 0)
             g_probs.append(probability(gchain, tok, d, self.base))
             l_probs.append(probability(lchain, tok, d, self.base) if lchain else 0.0)
             g_top += bool(gchain) and gchain[-1].best(1)[:1] == [tok]
             l_top += bool(lchain) and lchain[-1].best(1)[:1] == [tok]
             hist.append(tok)
-        n = len(g_depths)
+        n = len(depths)
         if not n:
-            return dict.fromkeys(PATH_KEYS, 0.0)
-        depths = [max(a, b) for a, b in zip(g_depths, l_depths, strict=True)]
+            return dict.fromkeys(("min_depth", "mean_depth", "min_support", *PATH_KEYS), 0.0)
         rest = l_depths[1:]
         end = self._distribution(hist, "")
         eol = sum(p for p, t in end if t.startswith("\n") or (
             self.closing and t.strip() and self.closing.startswith(t.strip())))
         return {
+            "min_depth": float(min(k for k, _ in first_line)),
+            "mean_depth": sum(k for k, _ in first_line) / len(first_line),
+            "min_support": float(min(c for _, c in first_line)),
             "path_min_depth": float(min(depths)),
             "path_mean_depth": sum(depths) / n,
             "path_min_context": float(min(ctx_counts)),
@@ -807,7 +779,7 @@ class _Search:
         finished: list[tuple[float, list[str]]] = []
         grown: list[tuple[float, list[str], list[str]]] = []
         for _ in range(limit):
-            grown: list[tuple[float, list[str], list[str]]] = []
+            grown = []
             for lp, toks, st in beams:
                 taken = 0
                 for p, t in self._distribution(hist + toks, ""):
@@ -861,7 +833,7 @@ _CLOSE = frozenset(_BRACKETS.values())
 _SUPPORT_TOKENS = 16  # first-line tokens whose n-gram support is measured
 _GAP_CAP = 20.0  # log-probability gap to the beam's runner-up line when there is none
 
-# Keys of ``_Search._path_support`` (added to ``Candidate.details``).
+# Keys of ``_Search._support`` (added to ``Candidate.details``).
 PATH_KEYS = (
     "path_min_depth",
     "path_mean_depth",

@@ -67,7 +67,7 @@ DETAIL_KEYS = (
     "mean_depth",  # mean of that order over the first line's tokens
     "min_support",  # least count of such a (context, token) at its deepest order
     # v8: along the whole suggestion (every token, every line), see the engine's
-    # ``_Search._path_support``
+    # ``_Search._support``
     "first_entropy",  # entropy (nats) of the first token's candidate distribution
     "path_min_depth",  # least n-gram order (either model) at which a token was seen
     "path_mean_depth",  # mean of that order

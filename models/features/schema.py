@@ -212,7 +212,7 @@ SUGGESTION_SPECS: tuple[FeatureSpec, ...] = (
 # v8 (ENGINE_PATH_FEATURES): evidence only tact's embedded engine gives, zero for every
 # other engine: stage 1 the first token's entropy and the look-ahead's evidence along
 # its tokens, stage 2 the evidence along the whole suggestion (``Candidate.details``,
-# see the engine's ``_Search._path_support``).
+# see the engine's ``_Search._support``).
 ENGINE_PATH_CONTEXT_SPECS: tuple[FeatureSpec, ...] = (
     _n("ctx_eng_top_entropy", "context"),
     _n("ctx_eng_roll_path_min_depth", "context"),
