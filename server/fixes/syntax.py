@@ -39,6 +39,7 @@ from tact.server.fixes.lexer import (
     lex,
     token_stream,
 )
+from tact.server.fixes.shapes import line_shapes, shape
 from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
 
 INSERT_TOKENS = [":", ")", "]", "}", "(", "[", "{", ",", ".", "=", "==", "'", '"', "in",
@@ -977,7 +978,85 @@ class _RankContext:
                 f[name] = value
         if kind in ("insert", "replace") and c.text.strip() in bound:
             f["ins_bound"] = 1.0
+        if kind != "indent":
+            self._idiom_features(c, new, f, la0, lb0)
         return f
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    @functools.cached_property
+    def shapes(self) -> dict[str, int]:
+        """How many lines of the broken text have each token shape."""
+        out: dict[str, int] = {}
+        for s in line_shapes(self.toks).values():
+            out[s] = out.get(s, 0) + 1
+        return out
+
+    @functools.cached_property
+    def _shape_of_line(self) -> dict[int, str]:
+        return line_shapes(self.toks)
+
+    def _idiom_features(self, c: _Cand, new: str, f: dict[str, float], la0: int,
+                        lb0: int) -> None:
+        """Idioms a restored word completes, and whether the edited line takes a shape
+        the file writes elsewhere.
+
+        A lost name is often fixed by the line itself: ``self.x = x``, ``x=x``,
+        ``values = list(values)``, ``super().__init__`` inside ``__init__``. Among edits the n-gram
+        model finds equally likely, the one that recreates a line shape of the file
+        (``def N(N, N, N):``, names -> N) is the likelier intent.
+        """
+        ra = self.line_starts[la0]
+        delta = len(c.text) - (c.end - c.start)
+        rb = self.line_starts[min(len(self.line_starts) - 1, lb0 + 1)] + delta
+        region = lex(new[ra:rb])  # the fixed text of the edited line(s)
+        texts = [t.text for t in region]
+        lead = len(c.text) - len(c.text.lstrip())
+        j = next((k for k, t in enumerate(region) if t.start == c.start - ra + lead), None)
+        inserted = c.text.strip()
+        if j is not None and inserted and texts[j] == inserted:
+            if region[j].kind == "name":
+                if _mirrored(texts, j):
+                    f["ins_mirror"] = 1.0
+                if _rebound(texts, j):
+                    f["ins_rebind"] = 1.0
+                nxt = texts[j + 1] if j + 1 < len(texts) else ""
+                if j > 0 and texts[j - 1] == "." and nxt == "(" and (
+                        inserted == self._enclosing_def(c.start)):
+                    f["ins_defname"] = 1.0
+            elif region[j].kind in ("number", "string") and sum(
+                    1 for t in region if t.line == region[j].line and t.text == inserted) > 1:
+                f["lit_same_line"] = 1.0
+        old_shape = self._shape_of_line.get(la0)
+        new_line = [t for t in region if t.line == 0]
+        if old_shape is not None and new_line:
+            ns = shape(new_line)
+            gain = (math.log1p(self.shapes.get(ns, 0))
+                    - math.log1p(self.shapes.get(old_shape, 1) - 1))
+            if ns != old_shape and gain:
+                f["shape_seen"] = gain
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one context per repair
+    def _enclosing_def(self, offset: int) -> str:
+        """The name of the innermost ``def`` whose body holds ``offset`` ("" if none)."""
+        line = self._line_of(offset)
+        lines = self.lines
+        cur = lines[line]
+        width = len(cur) - len(cur.lstrip(" \t"))
+        for i in range(line - 1, -1, -1):
+            s = lines[i]
+            w = len(s) - len(s.lstrip(" \t"))
+            if s.strip() and w < width:
+                m = re.match(r"\s*(?:async\s+)?def\s+(\w+)", s)
+                if m:
+                    return m.group(1)
+                if not s.lstrip().startswith(("#", ")", "]", "}")):
+                    width = w
+                if w == 0:
+                    break
+        return ""
 
     @functools.cached_property
     def _grams(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str, str], int]]:
@@ -1410,6 +1489,34 @@ def _flat_continuations(src: str) -> int:
         elif tok.kind == "op" and tok.text in ")]}":
             depth = max(0, depth - 1)
     return bad
+
+
+def _mirrored(texts: list[str], j: int) -> bool:
+    """Does ``texts[j]`` mirror the same name across ``=``: ``self.x = x``,
+    ``x = self.x``, a keyword argument ``x=x``? (Copying a value under its own name is
+    among the commonest lines of Python.)"""
+    name = texts[j]
+
+    def at(k: int) -> str:
+        return texts[k] if 0 <= k < len(texts) else ""
+
+    plain = ("(", ".", "[")  # ``list = list(x)`` is no copy under the same name
+    return ((at(j + 1) == "=" and at(j + 2) == name and at(j + 3) not in plain)
+            or (at(j - 1) == "=" and at(j - 2) == name and at(j + 1) not in plain)
+            or (at(j + 1) == "=" and at(j + 3) == "." and at(j + 4) == name)
+            or (at(j - 1) == "." and at(j - 3) == "=" and at(j - 4) == name))
+
+
+def _rebound(texts: list[str], j: int) -> bool:
+    """Is ``texts[j]`` a name rebound from a call on itself: ``values = list(values)``,
+    ``x = int(x)`` (either the target or the argument)?"""
+    name = texts[j]
+
+    def at(k: int) -> str:
+        return texts[k] if 0 <= k < len(texts) else ""
+
+    return ((at(j + 1) == "=" and at(j + 3) == "(" and at(j + 4) == name)
+            or (at(j - 1) == "(" and at(j - 3) == "=" and at(j - 4) == name))
 
 
 def _tok_class(s: str) -> str:
