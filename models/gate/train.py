@@ -34,6 +34,7 @@ from tact.models.gate.errors import TrainingError
 from tact.models.gate.estimators import (
     CANDIDATES,
     CalibratedGate,
+    LogitBlend,
     RoutedGate,
     apply_platt,
     fit_estimator,
@@ -93,7 +94,15 @@ def masked_estimator(name: str, seed: int, n_rows: int, columns: Sequence[str],
         return make_estimator(name, seed, n_rows, columns)
     idx = np.flatnonzero(keep)
     inner = make_estimator(name, seed, n_rows, [columns[j] for j in idx])
-    steps = inner.steps if isinstance(inner, Pipeline) else [("model", inner)]
+    if isinstance(inner, LogitBlend):  # each part selects its columns, so each exports
+        inner.trees = _behind_selection(inner.trees, idx)
+        inner.linear = _behind_selection(inner.linear, idx)
+        return inner
+    return _behind_selection(inner, idx)
+
+
+def _behind_selection(est: Any, idx: np.ndarray) -> Pipeline:
+    steps = est.steps if isinstance(est, Pipeline) else [("model", est)]
     select = ColumnTransformer([("keep", "passthrough", idx.tolist())], remainder="drop")
     return Pipeline([("columns", select), *steps])
 
@@ -202,10 +211,10 @@ def oof_predictions(
             out[va] = float(y[tr].mean())
             continue
         wt = None if w is None else w[tr]
-        if keep is not None and columns is not None:
+        if columns is not None:
             est = masked_estimator(name, seed, len(tr), columns, keep)
         else:
-            est = make_estimator(name, seed, len(tr), columns)
+            est = make_estimator(name, seed, len(tr))
         model = fit_estimator(est, X[tr], y[tr], wt)
         out[va] = raw_proba(model, X[va])
     return out
@@ -303,7 +312,8 @@ def _fit_stage(
             masked_estimator(best, seed, len(fx), SCHEMA.columns(stage),
                              unfilled_mask(stage, X_fit)),
             X_fit, y_full[fx], w_full[fx])
-        gates.append(CalibratedGate(base=base, a=a, b=b, name=best))
+        label = f"{best}+logreg" if isinstance(base, LogitBlend) else best
+        gates.append(CalibratedGate(base=base, a=a, b=b, name=label))
         p_val[idx] = apply_platt(oofs[best], a, b)
     model: CalibratedGate | RoutedGate = gates[0]
     if len(gates) == 2:

@@ -111,10 +111,17 @@ def test_schema_v7_columns_are_stage2_only_and_log_scaled() -> None:
 
 
 def test_small_data_trees_export_to_onnx_exactly() -> None:
-    """The other engines' (small-data) boosted trees, monotone constraints included,
-    give the same probabilities in onnxruntime as in scikit-learn."""
+    """The other engines' (small-data) model, boosted trees with monotone constraints
+    blended with a logistic regression, gives the same probabilities in onnxruntime as
+    in scikit-learn."""
     import onnxruntime as ort
-    from tact.models.gate.estimators import CalibratedGate, fit_estimator, make_estimator
+    from tact.models.gate.estimators import (
+        CalibratedGate,
+        LogitBlend,
+        fit_estimator,
+        make_estimator,
+    )
+    from tact.models.gate.estimators import logit as logit_of
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(0)
@@ -130,6 +137,13 @@ def test_small_data_trees_export_to_onnx_exactly() -> None:
     model = make_estimator("hgb", 0, n, cols)
     with threadpool_limits(1):  # 2 shared cores: OpenMP threads only oversubscribe
         fit_estimator(model, X, y, None)
+    # Small data: the trees' log-odds blended with the logistic regression's.
+    assert isinstance(model, LogitBlend) and 0.0 < model.weight < 0.5
+    z_trees = logit_of(model.trees.predict_proba(X)[:, 1])
+    z_line = logit_of(model.linear.predict_proba(X)[:, 1])
+    assert np.abs(z_trees - z_line).max() > 0.1  # two different models ...
+    np.testing.assert_allclose(model.logit(X), (1 - model.weight) * z_trees
+                               + model.weight * z_line)  # ... whose log-odds are mixed
     gate = CalibratedGate(base=model, a=1.1, b=-0.2, name="hgb")
     sess = ort.InferenceSession(gate.to_onnx(len(cols)).SerializeToString(),
                                 providers=["CPUExecutionProvider"])

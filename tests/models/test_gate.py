@@ -178,7 +178,7 @@ def test_model_card_contents(model_dir: Path) -> None:
     assert card["data"]["sessions"] == 5
     for stage in ("1", "2"):
         st = card["stages"][stage]
-        assert st["model"] in ("logreg", "hgb")
+        assert st["model"] in ("logreg", "hgb", "hgb+logreg")
         assert set(st["candidates"]) == {"logreg", "hgb"}
         assert 0.0 <= st["validation"]["auc"] <= 1.0
     thr = card["thresholds"]
