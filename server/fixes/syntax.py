@@ -834,7 +834,7 @@ class _RankContext:
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one context per repair
     def _stack(self, line: int) -> list[int]:
         """Indentation widths of the blocks enclosing ``line`` (outermost first)."""
-        lines = self.text.split("\n")
+        lines = self.lines
         out: list[int] = []
         level: int | None = None
         for i in range(min(line, len(lines)) - 1, -1, -1):
@@ -990,7 +990,7 @@ class _RankContext:
     def shapes(self) -> dict[str, int]:
         """How many lines of the broken text have each token shape."""
         out: dict[str, int] = {}
-        for s in line_shapes(self.toks).values():
+        for s in self._shape_of_line.values():
             out[s] = out.get(s, 0) + 1
         return out
 
@@ -1491,15 +1491,17 @@ def _flat_continuations(src: str) -> int:
     return bad
 
 
+def _at(texts: list[str], k: int) -> str:
+    """``texts[k]``, or "" off either end."""
+    return texts[k] if 0 <= k < len(texts) else ""
+
+
 def _mirrored(texts: list[str], j: int) -> bool:
     """Does ``texts[j]`` mirror the same name across ``=``: ``self.x = x``,
     ``x = self.x``, a keyword argument ``x=x``? (Copying a value under its own name is
     among the commonest lines of Python.)"""
     name = texts[j]
-
-    def at(k: int) -> str:
-        return texts[k] if 0 <= k < len(texts) else ""
-
+    at = functools.partial(_at, texts)
     plain = ("(", ".", "[")  # ``list = list(x)`` is no copy under the same name
     return ((at(j + 1) == "=" and at(j + 2) == name and at(j + 3) not in plain)
             or (at(j - 1) == "=" and at(j - 2) == name and at(j + 1) not in plain)
@@ -1511,10 +1513,7 @@ def _rebound(texts: list[str], j: int) -> bool:
     """Is ``texts[j]`` a name rebound from a call on itself: ``values = list(values)``,
     ``x = int(x)`` (either the target or the argument)?"""
     name = texts[j]
-
-    def at(k: int) -> str:
-        return texts[k] if 0 <= k < len(texts) else ""
-
+    at = functools.partial(_at, texts)
     return ((at(j + 1) == "=" and at(j + 3) == "(" and at(j + 4) == name)
             or (at(j - 1) == "(" and at(j - 3) == "=" and at(j - 4) == name))
 
