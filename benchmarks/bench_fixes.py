@@ -285,17 +285,19 @@ def bench_breaks(limit: int, in_file: bool = False, seed: int = 0,
 # --------------------------------------------------------------------------- natural
 
 
-def make_natural_breaks(n: int, seed: int = 0) -> list[tuple[str, str, str]]:
+def make_natural_breaks(n: int, seed: int = 0,
+                        files: list[Path] | None = None) -> list[tuple[str, str, str]]:
     """(original, broken, kind): the slips programmers make most, unlike ``breaks``'s
     uniform draw: a closer, ``:`` or ``,`` left out, or an operator typed twice.
 
-    Functions from the same standard-library half as ``breaks`` (not the n-gram prior's).
+    ``files`` defaults to the same standard-library half as ``breaks`` (not the n-gram
+    prior's); the ranker's training passes third-party files instead.
     """
     from tact.server.fixes.lexer import stdlib_files
 
     rng = random.Random(seed)
     funcs: list[str] = []
-    for p in stdlib_files(1):
+    for p in stdlib_files(1) if files is None else files:
         try:
             funcs += _functions_from(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):

@@ -3,12 +3,17 @@
 Training data are single-token breaks (as in ``bench_fixes.py breaks``) of code that
 is neither in the n-gram prior's training files nor in the benchmark: the packages
 installed next to tact (site-packages, one half by a stable hash of the file name).
+``--natural N`` adds N of the slips programmers make most (as in ``bench_fixes.py
+natural``: a closer, ``:`` or ``,`` left out, an operator typed twice) of the same
+code: uniform breaks alone teach the ranker that a stray word is the likeliest error
+(a third of them insert a token of the function), and it then deletes ``name`` in
+``def f(self name):`` rather than restore the comma a programmer actually left out.
 For each break every compiling candidate's features are collected and labelled right
 when the fixed code has the original's AST; a conditional logit (softmax over the
 candidates of one break, L2-regularised) gives the weights of the linear score.
 
 Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--in-file-share F]
-[--cache FILE.jsonl] [--hint 1] [--drop PREFIX,...] [--write]``
+[--natural N] [--cache FILE.jsonl] [--hint 1] [--drop PREFIX,...] [--write]``
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_fixes import _same_ast, make_breaks
+from bench_fixes import _same_ast, make_breaks, make_natural_breaks
 from tact.server.fixes import syntax
 from tact.server.fixes.lexer import site_files
 
@@ -36,15 +41,17 @@ def training_files(limit: int = 600) -> list[Path]:
 
 
 def collect(n: int, seed: int, in_file_share: float = 0.5,
-            sink: Path | None = None) -> list[tuple[list[dict[str, float]], list[bool]]]:
+            sink: Path | None = None, natural: int = 0
+            ) -> list[tuple[list[dict[str, float]], list[bool]]]:
     """Candidate features and labels of ``n`` breaks (``in_file_share`` of them inside
-    their whole files, which are slower to repair). With ``sink``, each group is also
-    appended to that JSON-lines file as it comes (a long run can be stopped and the
-    groups so far still fitted)."""
+    their whole files, which are slower to repair) and ``natural`` slips. With ``sink``,
+    each group is also appended to that JSON-lines file as it comes (a long run can be
+    stopped and the groups so far still fitted)."""
     files = training_files()
     n_in = round(n * in_file_share)
     cases = make_breaks(n - n_in, seed=seed, in_file=False, files=files, humanevalfix=False)
     cases += make_breaks(n_in, seed=seed, in_file=True, files=files, humanevalfix=False)
+    cases += make_natural_breaks(natural, seed=seed, files=files)
     groups = []
     t0 = time.perf_counter()
     out = sink.open("a", encoding="utf-8") if sink else None
@@ -112,6 +119,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=100)
     ap.add_argument("--in-file-share", type=float, default=0.5,
                     help="share of the breaks made inside their whole files")
+    ap.add_argument("--natural", type=int, default=0,
+                    help="also this many natural slips (left-out closer, colon or comma; "
+                    "doubled operator) of the same code")
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--hint", type=float, default=None,
                     help="fix the weight of the compiler-hint feature instead of fitting it")
@@ -125,7 +135,7 @@ def main() -> None:
     if args.cache and args.cache.exists():
         groups = [json.loads(x) for x in args.cache.read_text().splitlines() if x.strip()]
     else:
-        groups = collect(args.breaks, args.seed, args.in_file_share, args.cache)
+        groups = collect(args.breaks, args.seed, args.in_file_share, args.cache, args.natural)
     drop = tuple(x for x in args.drop.split(",") if x)
     if drop:
         groups = [([{k: v for k, v in f.items() if not k.startswith(drop)} for f in fs], labels)

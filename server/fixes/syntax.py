@@ -866,7 +866,11 @@ class _RankContext:
                 continue
             if names_out.get(name, 0) == 0:
                 novel += 1
-            elif outside.get((name, role), 0) == 0:
+            elif outside.get((name, role), 0) == 0 and not (
+                    role in ("attr", "bare") and (outside.get((name, "def"), 0)
+                                                  or outside.get((name, "class"), 0))):
+                # a function or class the file defines is reached bare or as an
+                # attribute (``helper(x)``, ``self.method()``, ``super().__init__()``)
                 mismatch += 1
         return lm, ab, mismatch, novel, same, float(_flat_continuations(window))
 
@@ -949,6 +953,10 @@ class _RankContext:
                     f["ins_same_line"] = float(self._same_line(inserted, c.start))
             f["nb_role"] = self._neighbour_roles(c)
             if removed and not inserted:
+                # a token typed twice (``,,``, ``..``, ``((``): removing one copy is the
+                # likeliest fix, and neither a stray word nor a lost one is
+                if removed in (self._text_at(c.start - 1, -1), self._text_at(c.end, 1)):
+                    f["dup_rm"] = 1.0
                 ls = self.text.rfind("\n", 0, c.start) + 1
                 le = self.text.find("\n", c.end)
                 line = self.text[ls : len(self.text) if le == -1 else le]
@@ -1261,7 +1269,8 @@ class _RankContext:
                 continue
             prev = self.toks[k - 1].text if k else ""
             nxt = self.toks[k + 1].text if k + 1 < len(self.toks) else ""
-            if prev in binders or nxt in ("=", ":="):
+            # ``self.x = x`` binds no name ``x``: an attribute is never a binding
+            if prev in binders or (nxt in ("=", ":=") and prev != "."):
                 out.add(t.text)
         return frozenset(out)
 

@@ -65,3 +65,42 @@ def test_missing_name_absent_from_the_file_comes_from_the_prior() -> None:
         fixes = syntax_fixes(broken)
         assert fixes, broken
         assert ast.dump(ast.parse(fixes[0].fixed_source)) == ast.dump(ast.parse(orig))
+
+
+def _fixed_line(broken: str, line: int) -> str:
+    fixes = syntax_fixes(broken)
+    assert fixes, broken
+    return fixes[0].fixed_source.split("\n")[line]
+
+
+def test_a_token_typed_twice_loses_one_copy() -> None:
+    """``,,`` / ``..`` / ``((``: dropping the copy beats adding a word between them."""
+    assert _fixed_line("def f(key, pdict):\n    return key,, pdict\n", 1) == \
+        "    return key, pdict"
+    assert _fixed_line("def f(s):\n    return s..strip()\n", 1) == "    return s.strip()"
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes("def f(a, b):\n    return g(a,, b)\n", collect=got)
+    assert any(f.get("dup_rm") for f, new in got if "g(a, b)" in new)
+    assert not any(f.get("dup_rm") for f, new in got if "g(a, b)" not in new)
+
+
+def test_a_left_out_comma_is_restored_not_the_word_deleted() -> None:
+    """The slip a programmer makes is a missing comma; deleting a parameter that the
+    body uses would be the fix for a stray word nobody typed."""
+    for good in ("def save(self, obj):\n    self.write(obj)\n    self.memoize(obj)\n",
+                 "def title(self, titlestring):\n    self._root.title(titlestring)\n"):
+        broken = good.replace("self, ", "self ", 1)
+        fixes = syntax_fixes(broken)
+        assert fixes and fixes[0].fixed_source == good, broken
+
+
+def test_a_defined_function_called_as_an_attribute_is_no_role_mismatch() -> None:
+    """``def __init__`` reached as ``super().__init__(``: a method the file defines
+    is used after a dot, so restoring it there is no mismatch of roles."""
+    good = ("class Handler(Base):\n"
+            "    def __init__(self, level):\n"
+            "        super().__init__(level)\n")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(good.replace("super().__init__(", "super().("), collect=got)
+    restored = [f for f, new in got if new == good]
+    assert restored and restored[0].get("mismatch", 0.0) == 0.0
