@@ -104,3 +104,13 @@ def test_a_defined_function_called_as_an_attribute_is_no_role_mismatch() -> None
     syntax_fixes(good.replace("super().__init__(", "super().("), collect=got)
     restored = [f for f, new in got if new == good]
     assert restored and restored[0].get("mismatch", 0.0) == 0.0
+
+
+def test_an_attribute_assignment_binds_no_name() -> None:
+    """``self.encoding = encoding`` binds the attribute, not ``encoding``: deleting
+    the parameter leaves the body reading an unbound name, and the feature says so."""
+    broken = "def set_encoding(self encoding):\n    self.encoding = encoding\n"
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, collect=got)
+    deleted = [f for f, new in got if new.startswith("def set_encoding(self ):")]
+    assert deleted and deleted[0].get("unbound", 0.0) >= 1.0
