@@ -12,8 +12,13 @@ For each break every compiling candidate's features are collected and labelled r
 when the fixed code has the original's AST; a conditional logit (softmax over the
 candidates of one break, L2-regularised) gives the weights of the linear score.
 
+Each cached group is ``[features, labels, "break" | "natural"]``; ``--natural-weight``
+makes a natural slip's group count more than a uniform break's (groups without the
+third field count as breaks).
+
 Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--in-file-share F]
-[--natural N] [--cache FILE.jsonl] [--hint 1] [--drop PREFIX,...] [--write]``
+[--natural N] [--cache FILE.jsonl]... [--natural-weight W] [--hint 1]
+[--drop PREFIX,...] [--trained-on TEXT] [--write]``
 """
 
 from __future__ import annotations
@@ -40,9 +45,12 @@ def training_files(limit: int = 600) -> list[Path]:
     return site_files(1, limit)
 
 
+BREAK, NATURAL = "break", "natural"  # where a group came from (the third field)
+Group = tuple[list[dict[str, float]], list[bool], str]
+
+
 def collect(n: int, seed: int, in_file_share: float = 0.5,
-            sink: Path | None = None, natural: int = 0
-            ) -> list[tuple[list[dict[str, float]], list[bool]]]:
+            sink: Path | None = None, natural: int = 0) -> list[Group]:
     """Candidate features and labels of ``n`` breaks (``in_file_share`` of them inside
     their whole files, which are slower to repair) and ``natural`` slips. With ``sink``,
     each group is also appended to that JSON-lines file as it comes (a long run can be
@@ -60,7 +68,7 @@ def collect(n: int, seed: int, in_file_share: float = 0.5,
         syntax.syntax_fixes(broken, max_fixes=1, collect=got)
         labels = [_same_ast(new, orig) for _, new in got]
         if any(labels) and len(got) > 1:
-            groups.append(([f for f, _ in got], labels))
+            groups.append(([f for f, _ in got], labels, NATURAL if k >= n else BREAK))
             if out:
                 out.write(json.dumps(groups[-1]) + "\n")
                 out.flush()
@@ -71,15 +79,19 @@ def collect(n: int, seed: int, in_file_share: float = 0.5,
     return groups
 
 
-def fit(groups: list[tuple[list[dict[str, float]], list[bool]]], l2: float,
-        fixed: dict[str, float] | None = None) -> dict[str, float]:
+def fit(groups: list[Group], l2: float, fixed: dict[str, float] | None = None,
+        natural_weight: float = 1.0) -> dict[str, float]:
     """Conditional-logit weights; ``fixed`` features keep the given weight (the
-    compiler's explicit hints are trusted more than a few hundred random breaks show)."""
+    compiler's explicit hints are trusted more than a few hundred random breaks show).
+    A natural slip's group counts ``natural_weight`` times a uniform break's."""
     fixed = fixed or {}
-    names = sorted({k for fs, _ in groups for f in fs for k in f} - set(fixed))
+    names = sorted({k for fs, *_ in groups for f in fs for k in f} - set(fixed))
     idx = {k: i for i, k in enumerate(names)}
+    gw = np.array([natural_weight if len(g) > 2 and g[2] == NATURAL else 1.0
+                   for g in groups])
+    gw = gw / gw.sum()
     mats = []
-    for fs, labels in groups:
+    for fs, labels, *_ in groups:
         x = np.zeros((len(fs), len(names)))
         off = np.zeros(len(fs))
         for r, f in enumerate(fs):
@@ -92,17 +104,17 @@ def fit(groups: list[tuple[list[dict[str, float]], list[bool]]], l2: float,
     w0 = np.array([syntax.DEFAULT_WEIGHTS.get(k, 0.0) for k in names])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total = l2 * float(w @ w)
-        grad = 2 * l2 * w
-        for x, pos, off in mats:
+        total = l2 * float(w @ w) / len(mats)
+        grad = 2 * l2 * w / len(mats)
+        for (x, pos, off), g in zip(mats, gw, strict=True):
             s = x @ w + off
             m = s.max()
             p = np.exp(s - m)
             z = p.sum()
             zp = p[pos].sum()
-            total -= math.log(zp) - math.log(z)
-            grad -= (p[pos] @ x[pos]) / zp - (p @ x) / z
-        return total / len(mats), grad / len(mats)
+            total -= g * (math.log(zp) - math.log(z))
+            grad -= g * ((p[pos] @ x[pos]) / zp - (p @ x) / z)
+        return total, grad
 
     res = minimize(loss, w0, jac=True, method="L-BFGS-B")
     w = res.x
@@ -125,29 +137,41 @@ def main() -> None:
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--hint", type=float, default=None,
                     help="fix the weight of the compiler-hint feature instead of fitting it")
-    ap.add_argument("--cache", type=Path,
-                    help="reuse collected features, or save them as they come (JSON lines)")
+    ap.add_argument("--cache", type=Path, action="append",
+                    help="reuse collected features (several files: all of them), or save "
+                    "them as they come to the one file given (JSON lines)")
+    ap.add_argument("--natural-weight", type=float, default=1.0,
+                    help="weight of a natural slip's group against a uniform break's")
+    ap.add_argument("--trained-on", default=None,
+                    help="the recipe, written into the weights file")
     ap.add_argument("--drop", default="",
                     help="comma-separated feature-name prefixes left out (ablation)")
     ap.add_argument("--write", action="store_true", help="write the shipped weights file")
     ap.add_argument("--out", type=Path, help="write the weights to this file instead")
     args = ap.parse_args()
-    if args.cache and args.cache.exists():
-        groups = [json.loads(x) for x in args.cache.read_text().splitlines() if x.strip()]
+    caches = args.cache or []
+    if caches and all(c.exists() for c in caches):
+        groups = [json.loads(x) for c in caches for x in c.read_text().splitlines()
+                  if x.strip()]
+    elif len(caches) > 1:
+        ap.error("several --cache files are read, never written: "
+                 + ", ".join(str(c) for c in caches if not c.exists()) + " missing")
     else:
-        groups = collect(args.breaks, args.seed, args.in_file_share, args.cache, args.natural)
+        groups = collect(args.breaks, args.seed, args.in_file_share,
+                         caches[0] if caches else None, args.natural)
     drop = tuple(x for x in args.drop.split(",") if x)
     if drop:
-        groups = [([{k: v for k, v in f.items() if not k.startswith(drop)} for f in fs], labels)
-                  for fs, labels in groups]
-    weights = fit(groups, args.l2, None if args.hint is None else {"hint": args.hint})
+        groups = [([{k: v for k, v in f.items() if not k.startswith(drop)} for f in fs],
+                   labels, *rest) for fs, labels, *rest in groups]
+    weights = fit(groups, args.l2, None if args.hint is None else {"hint": args.hint},
+                  natural_weight=args.natural_weight)
     for k, v in sorted(weights.items(), key=lambda kv: -abs(kv[1])):
         print(f"  {k:>14} {v:+.3f}")
     if args.write or args.out:
         target = args.out or syntax.RANKER_FILE
         target.write_text(json.dumps(
-            {"trained_on": f"{len(groups)} single-token breaks of site-packages code with "
-             f"the original among several candidates (seed {args.seed})",
+            {"trained_on": args.trained_on or f"{len(groups)} breaks of site-packages "
+             f"code with the original among several candidates (seed {args.seed})",
              "weights": weights}, indent=1, sort_keys=True) + "\n")
         print(f"wrote {target}")
 

@@ -31,6 +31,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tact.server.fixes.calls import (
+    CallSite,
+    DefSite,
+    call_def_mismatches,
+    call_sites,
+    def_mismatches,
+    def_sites,
+    format_mismatches,
+    matching_brackets,
+    positional_after_keyword,
+    site_mismatches,
+)
 from tact.server.fixes.lexer import (
     LocalModel,
     Token,
@@ -55,6 +67,7 @@ CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", 
               ".": [","], "(": ["["], "[": ["("], ")": ["]", "}"], "]": [")"], "{": ["("],
               "}": [")"], "else": ["elif"], "elif": ["else"]}
 CLOSER = {"(": ")", "[": "]", "{": "}"}
+BRACKET_REACH = 400  # tokens searched back for the bracket an edit sits in
 # Noisy-channel costs (nats) of the edit kinds beyond log(vocabulary): tuned on
 # synthetic breaks of standard-library code the n-gram prior was not trained on.
 DIST_PENALTY = 0.15  # per token between the edit and the reported error
@@ -82,7 +95,12 @@ def compile_error(text: str, filename: str = "<file>") -> CompileError | None:
             warnings.simplefilter("ignore")
             compile(text, filename, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        return _locate(text, exc)
+        err = _locate(text, exc)
+        if err.message.startswith("positional argument follows keyword argument"):
+            span = positional_after_keyword(lex(text), err.offset)
+            if span is not None:
+                err = _at_span(text, err.message, *span)
+        return err
     except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
         return CompileError(str(exc), 0, 0, 0, 0, 0)
     return None
@@ -108,6 +126,15 @@ def _locate(text: str, exc: SyntaxError) -> CompileError:
     if isinstance(exc, IndentationError) and "indent" not in msg:
         msg = f"{msg} (indentation)"
     return CompileError(msg, line, col, end_line, end_col, offset)
+
+
+def _at_span(text: str, message: str, start: int, end: int) -> CompileError:
+    """The error ``message`` placed on characters [start, end) of ``text``."""
+    line = text.count("\n", 0, start)
+    end_line = text.count("\n", 0, end)
+    col = start - (text.rfind("\n", 0, start) + 1)
+    end_col = end - (text.rfind("\n", 0, end) + 1)
+    return CompileError(message, line, col, end_line, end_col, start)
 
 
 def syntax_problems(text: str, filename: str = "<file>") -> list[Problem]:
@@ -690,11 +717,12 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         title = f"Fix syntax: {what} (line {line_no})"
         explanation = (
             f"Python reports `SyntaxError: {err.message}` at line {err.line + 1}, "
-            f"column {err.col + 1}. {what[0].upper() + what[1:]} at line {line_no} makes the "
+            f"column {err.col + 1}. {_gerund(what)} at line {line_no} makes the "
             + ("file compile" if validation == "compiles" else "statement compile "
                "(later errors remain)")
-            + f"; among the {len(good)} small edits that compile, this one reads most like "
-            "ordinary Python code and best matches the compiler's hint."
+            + ("; it is the only small edit found that does." if len(good) == 1 else
+               f"; among the {len(good)} small edits that compile, this one reads most "
+               "like ordinary Python code and best matches the compiler's hint.")
         )
         fixes.append(Fix(span=span, new_text=t, fixed_source=new, operator=c.op,
                          edit_size=len(removed) + len(t), title=title,
@@ -820,6 +848,8 @@ class _RankContext:
         self.tok_starts = [t.start for t in toks]
         self._outside: dict[tuple[int, int], tuple[dict[tuple[str, str], int],
                                                    dict[str, int]]] = {}
+        self._sites_outside: dict[tuple[int, int], tuple[dict[str, set[int]],
+                                                         dict[str, list[DefSite]]]] = {}
 
     def set_window(self, cands: list[_Cand]) -> None:
         """One LM window (lines) covering the compiling candidates near the error."""
@@ -952,11 +982,19 @@ class _RankContext:
                     f["ins_role_seen"] = math.log1p(self.fine_roles.get((inserted, role), 0))
                     f["ins_same_line"] = float(self._same_line(inserted, c.start))
             f["nb_role"] = self._neighbour_roles(c)
+            # a comma restored or a word dropped between two items: how likely each is
+            # depends on the list (a parameter list, a call's arguments, a display)
+            if (kind == "insert" and inserted == ",") or (
+                    kind == "delete" and removed and _tok_class(removed) == "name"):
+                where = self._bracket_context(c.start)
+                if where:
+                    f[f"{'comma' if inserted else 'rm_word'}_in_{where}"] = 1.0
             if removed and not inserted:
                 # a token typed twice (``,,``, ``..``, ``((``): removing one copy is the
                 # likeliest fix, and neither a stray word nor a lost one is
                 if removed in (self._text_at(c.start - 1, -1), self._text_at(c.end, 1)):
-                    f["dup_rm"] = 1.0
+                    # ``0 0`` or ``x x`` in a list may equally have lost a comma
+                    f["dup_rm_word" if WORD.match(removed) else "dup_rm"] = 1.0
                 ls = self.text.rfind("\n", 0, c.start) + 1
                 le = self.text.find("\n", c.end)
                 line = self.text[ls : len(self.text) if le == -1 else le]
@@ -977,18 +1015,49 @@ class _RankContext:
             f["local_only"] = 1.0
         if kind != "indent":
             self._pair_features(c, f)
-        (unbound, unused, idle, bound, shadow, dup, idle_args, arity,
-         early) = self._binding(c, new)
-        for name, value in (("arity", arity), ("unused_arg", idle_args), ("shadow", shadow),
-                            ("dup_def", dup), ("unbound", unbound), ("unused", unused),
-                            ("idle_expr", idle), ("early_read", early)):
-            if value:  # absent = 0: the ranker's features are sparse
-                f[name] = value
+        counts, bound = self._binding(c, new)
+        f.update((name, value) for name, value in counts.items() if value)  # sparse
         if kind in ("insert", "replace") and c.text.strip() in bound:
             f["ins_bound"] = 1.0
         if kind != "indent":
             self._idiom_features(c, new, f, la0, lb0)
+        self._call_features(new[ws : we + delta], ws, rs, re_, delta, f)
         return f
+
+    @functools.cached_property
+    def _sites(self) -> tuple[list[CallSite], list[DefSite]]:
+        return call_sites(self.toks, self._brackets), def_sites(self.toks, self._brackets)
+
+    def _call_features(self, window: str, ws: int, rs: int, re_: int, delta: int,
+                       f: dict[str, float]) -> None:
+        """Calls on the edited lines (characters [rs, re_) of the broken text, the
+        fixed ``window`` starting at ``ws`` is ``delta`` characters longer) that pass
+        a number of arguments the rest of the file never passes the same callee, and
+        ``%`` formats whose tuple does not fill their placeholders."""
+        got = self._sites_outside.get((rs, re_))
+        if got is None:
+            calls: dict[str, set[int]] = {}
+            defs: dict[str, list[DefSite]] = {}
+            for s in self._sites[0]:
+                if not rs <= s.start < re_:
+                    calls.setdefault(s.callee, set()).add(s.positional)
+            for d in self._sites[1]:
+                if not rs <= d.start < re_:
+                    defs.setdefault(d.name, []).append(d)
+            got = self._sites_outside[(rs, re_)] = (calls, defs)
+        calls, defs = got
+        wt = lex(window)
+        match = matching_brackets(wt)
+        edited = [s for s in call_sites(wt, match) if rs <= s.start + ws < re_ + delta]
+        if bad := site_mismatches(edited, calls):
+            f["site_arity"] = float(bad)
+        if bad := call_def_mismatches(edited, defs):
+            f["def_arity"] = float(bad)
+        edited_defs = [d for d in def_sites(wt, match) if rs <= d.start + ws < re_ + delta]
+        if bad := def_mismatches(edited_defs, calls):
+            f["def_arity"] = f.get("def_arity", 0.0) + bad
+        if bad := format_mismatches(wt, rs - ws, re_ + delta - ws, match):
+            f["fmt_arity"] = float(bad)
 
     @functools.cached_property
     def lines(self) -> list[str]:
@@ -1026,7 +1095,9 @@ class _RankContext:
         inserted = c.text.strip()
         if j is not None and inserted and texts[j] == inserted:
             if region[j].kind == "name":
-                if _mirrored(texts, j):
+                # ``f(x=x)`` copies a value under its own name; ``def f(x=x)`` would
+                # read ``x`` from outside the function when it is defined
+                if _mirrored(texts, j) and self._bracket_context(c.start) != "def":
                     f["ins_mirror"] = 1.0
                 if _rebound(texts, j):
                     f["ins_rebind"] = 1.0
@@ -1126,9 +1197,7 @@ class _RankContext:
                 out.setdefault(t.text, []).append(k)
         return out
 
-    def _binding(self, c: _Cand, new: str
-                 ) -> tuple[float, float, float, frozenset[str], float, float, float, float,
-                            float]:
+    def _binding(self, c: _Cand, new: str) -> tuple[dict[str, float], frozenset[str]]:
         """Names the fixed code reads but never binds, binds but never reads, idle
         expression statements (a bare name or comparison that computes nothing), and
         the names bound in the block or file; also rebound builtins, names defined
@@ -1138,6 +1207,7 @@ class _RankContext:
         ``thread.wrthread()`` leaves it unbound; ``places = 7`` is no idle ``places``.
         Counted on the edited statement block (names bound anywhere in the file count
         as bound) or, for a file small enough to parse per candidate, the whole file.
+        Returns the counts by feature name and the names bound.
         """
         elsewhere = self.file_bound  # names the rest of the file binds
         if self.chunk is not None and self.chunk[0] <= c.start and c.end <= self.chunk[1]:
@@ -1147,13 +1217,13 @@ class _RankContext:
             src = new
             elsewhere = frozenset()  # the whole file is parsed: its bindings are all seen
         else:
-            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0, 0.0
+            return {}, self.file_bound
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tree = ast.parse(src)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return 0.0, 0.0, 0.0, self.file_bound, 0.0, 0.0, 0.0, 0.0, 0.0
+            return {}, self.file_bound
         idle = 0
         defs: list[str] = [f"m:{b.name}" for b in tree.body if isinstance(
             b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
@@ -1190,10 +1260,24 @@ class _RankContext:
         idle_args = sum(1 for a in args if a not in loads and a not in ("self", "cls")
                         and not a.startswith("_"))
         shadow = stores & _BUILTIN_NAMES  # ``list = ...``: rebinding a builtin is rare
-        return (float(len(unbound)), float(len(unused)), float(idle),
-                frozenset(stores | bound) | self.file_bound, float(len(shadow)),
-                float(len(defs) - len(set(defs))), float(idle_args), float(arity),
-                float(_use_before_bind(tree)))
+        # a name the broken text binds (``def f(a_type typing)``) that the fix leaves
+        # unbound lost its binding; other unbound names are mostly module-level names
+        # a function shown alone cannot see, and deleting one is no repair
+        lost = unbound & (self.file_bound | self.param_names)
+        counts = {
+            "unbound": float(len(unbound - lost)),
+            "unbound_lost": float(len(lost)),
+            # ``def __ge__(self other)`` minus ``self``: never a module-level name
+            "unbound_self": float(bool(unbound & {"self", "cls"})),
+            "unused": float(len(unused)),
+            "idle_expr": float(idle),
+            "shadow": float(len(shadow)),
+            "dup_def": float(len(defs) - len(set(defs))),
+            "unused_arg": float(idle_args),
+            "arity": float(arity),
+            "early_read": float(_use_before_bind(tree)),
+        }
+        return counts, frozenset(stores | bound) | self.file_bound
 
     @functools.cached_property
     def fine_roles(self) -> dict[tuple[str, str], int]:
@@ -1217,6 +1301,32 @@ class _RankContext:
             return self.toks[k].text if k >= 0 else ""
         k = bisect.bisect_left(self.tok_starts, offset)
         return self.toks[k].text if k < len(self.toks) else ""
+
+    def _bracket_context(self, pos: int) -> str | None:
+        """What the innermost bracket open at character ``pos`` holds: ``def``
+        (parameters), ``call`` (arguments), ``subscript`` or ``display``."""
+        k = bisect.bisect_left(self.tok_starts, pos) - 1
+        depth = 0
+        for j in range(k, max(-1, k - BRACKET_REACH), -1):
+            t = self.toks[j]
+            if t.kind != "op":
+                continue
+            if t.text in (")", "]", "}"):
+                depth += 1
+            elif t.text in CLOSER:
+                if depth:
+                    depth -= 1
+                    continue
+                before = self.toks[j - 1] if j else None
+                after_word = before is not None and (
+                    before.kind in ("name", "string") or before.text in (")", "]"))
+                if t.text == "(" and after_word:
+                    defining = j >= 2 and self.toks[j - 2].text == "def"
+                    return "def" if defining and before.kind == "name" else "call"
+                if t.text == "[" and after_word:
+                    return "subscript"
+                return "display"
+        return None
 
     def _neighbour_roles(self, c: _Cand) -> float:
         """How much better the names right beside the edit fit their new roles.
@@ -1273,6 +1383,32 @@ class _RankContext:
             if prev in binders or (nxt in ("=", ":=") and prev != "."):
                 out.add(t.text)
         return frozenset(out)
+
+    @functools.cached_property
+    def param_names(self) -> frozenset[str]:
+        """Names standing as parameters in the file's ``def`` lines, read from tokens
+        (``typing`` in the broken ``def f(a_type typing):`` counts)."""
+        match = self._brackets
+        out = set()
+        for i in range(len(self.toks) - 2):
+            if not (self.toks[i].text == "def" and self.toks[i + 2].text == "("
+                    and i + 2 in match):
+                continue
+            depth = 0
+            for k in range(i + 3, match[i + 2]):
+                t = self.toks[k]
+                if t.kind == "op" and t.text in CLOSER:
+                    depth += 1
+                elif t.kind == "op" and t.text in (")", "]", "}"):
+                    depth -= 1
+                elif depth == 0 and t.kind == "name" and self.toks[k - 1].text not in (
+                        "=", ":", ".", "->") and self.toks[k + 1].text not in (".", "(", "["):
+                    out.add(t.text)
+        return frozenset(out)
+
+    @functools.cached_property
+    def _brackets(self) -> dict[int, int]:
+        return matching_brackets(self.toks)
 
     @functools.cached_property
     def _role_counts(self) -> tuple[list[int], list[tuple[str, str]],
@@ -1341,7 +1477,18 @@ def _builtin_arity() -> dict[str, tuple[int, float]]:
         lo = sum(1 for p in positional if p.default is p.empty)
         hi = math.inf if any(p.kind is p.VAR_POSITIONAL for p in ps) else len(positional)
         out[name] = (lo, hi)
-    return out
+    return {**_UNSIGNED_ARITY, **out}
+
+
+# builtins whose signature Python does not expose, from their documentation
+_UNSIGNED_ARITY: dict[str, tuple[int, float]] = {
+    "anext": (1, 2), "bool": (0, 1), "bytearray": (0, 3), "bytes": (0, 3),
+    "classmethod": (1, 1), "dict": (0, 1), "dir": (0, 1), "filter": (2, 2),
+    "frozenset": (0, 1), "getattr": (2, 3), "int": (0, 2), "iter": (1, 2),
+    "map": (2, math.inf), "max": (1, math.inf), "min": (1, math.inf), "next": (1, 2),
+    "range": (1, 3), "set": (0, 1), "slice": (1, 3), "staticmethod": (1, 1),
+    "str": (0, 3), "super": (0, 2), "type": (1, 3), "vars": (0, 1), "zip": (0, math.inf),
+}
 
 
 def _arity_mismatches(tree: ast.AST) -> int:
@@ -1541,6 +1688,14 @@ def _tok_class(s: str) -> str:
 
 def _err_index(toks: list[Token], err: CompileError) -> int:
     return next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)
+
+
+def _gerund(what: str) -> str:
+    """``remove `x` `` -> ``Removing `x` ``: the edit as the subject of a sentence."""
+    verb, _, rest = what.partition(" ")
+    ing = {"insert": "Inserting", "remove": "Removing", "replace": "Replacing",
+           "re-indent": "Re-indenting"}.get(verb, verb.capitalize())
+    return f"{ing} {rest}"
 
 
 def _describe(c: _Cand, removed: str, inserted: str) -> str:

@@ -113,4 +113,25 @@ def test_an_attribute_assignment_binds_no_name() -> None:
     got: list[tuple[dict[str, float], str]] = []
     syntax_fixes(broken, collect=got)
     deleted = [f for f, new in got if new.startswith("def set_encoding(self ):")]
-    assert deleted and deleted[0].get("unbound", 0.0) >= 1.0
+    assert deleted and deleted[0].get("unbound_lost", 0.0) >= 1.0
+
+
+def test_a_format_tuple_keeps_one_value_per_placeholder() -> None:
+    # ``(msg, lineno colno, pos)``: deleting ``lineno`` compiles, but four ``%``
+    # conversions need four values; the left-out comma is the fix
+    good = ("def err(msg, doc, pos, lineno, colno):\n"
+            "    errmsg = '%s: line %d column %d (char %d)' % (msg, lineno, colno, pos)\n"
+            "    return errmsg\n")
+    broken = good.replace("(msg, lineno, colno", "(msg, lineno colno")
+    assert broken != good
+    fixes = syntax_fixes(broken)
+    assert fixes and fixes[0].fixed_source == good
+
+
+def test_self_is_never_deleted_from_a_method_that_reads_it() -> None:
+    # ``def __ge__(self other)``: deleting ``self`` leaves the body's ``self`` unbound,
+    # and ``self`` is never a module-level name a function shown alone cannot see
+    good = ("class V:\n    def __ge__(self, other):\n        c = self._cmp(other)\n"
+            "        return c >= 0\n")
+    fixes = syntax_fixes(good.replace("self, other", "self other"))
+    assert fixes and fixes[0].fixed_source == good

@@ -86,6 +86,8 @@ def test_ranking_features_see_idle_statements_and_unbound_names() -> None:
     syntax_fixes(broken, collect=got, max_fixes=1)
     by_text = {new.split("\n")[2].replace(" ", ""): feats for feats, new in got}
     assert by_text["places"].get("idle_expr", 0) >= 1
+    # the broken text binds ``places`` nowhere: a name merely unbound, not one whose
+    # binding the edit lost
     assert by_text["places"].get("unbound", 0) >= 1
     assert by_text["places=7"].get("idle_expr", 0) == 0
     assert by_text["places=7"].get("unbound", 0) == 0
@@ -135,8 +137,11 @@ def test_binding_features_see_a_lost_self_and_an_idle_parameter() -> None:
     got: list[tuple[dict[str, float], str]] = []
     syntax_fixes(broken, max_fixes=5, collect=got)
     by_text = {new.split("\n", 1)[0]: feats for feats, new in got}
-    assert by_text["def __ge__(self, other):"].get("unbound", 0) == 0
-    assert by_text["def __ge__( other):"]["unbound"] >= 1
+    assert by_text["def __ge__(self, other):"].get("unbound_lost", 0) == 0
+    assert by_text["def __ge__( other):"]["unbound_lost"] >= 1  # ``self`` was a parameter
+    assert by_text["def __ge__(self ):"]["unbound_lost"] >= 1  # and so was ``other``
+    assert by_text["def __ge__( other):"]["unbound_self"] == 1  # never a global
+    assert "unbound_self" not in by_text["def __ge__(self ):"]
     # an argument the body never reads once another token took its place
     broken = "def show(obj):\n    return isinstance(obj types.FunctionType)\n"
     got = []
