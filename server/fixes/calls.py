@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tact.server.fixes.lexer import Token
@@ -111,18 +111,69 @@ class DefSite:
     most: float  # ... and may pass (inf with ``*args``)
 
 
-def def_sites(toks: Sequence[Token], match: dict[int, int] | None = None) -> list[DefSite]:
-    """Every ``def name(...)`` whose brackets balance, with how many positional
-    arguments a call passes it (a first ``self``/``cls`` is the bound object)."""
-    match = matching_brackets(toks) if match is None else match
-    out: list[DefSite] = []
+def _definitions(toks: Sequence[Token], match: dict[int, int]
+                 ) -> Iterator[tuple[int, list[list[Token]]]]:
+    """(index of ``def``, its parameters) for every ``def name(...)`` whose brackets
+    balance."""
     for i in range(len(toks) - 2):
         if not (toks[i].text == "def" and toks[i].kind == "keyword"
                 and toks[i + 1].kind == "name" and toks[i + 2].text == "(" and i + 2 in match):
             continue
         params = _arguments(toks, i + 2, match[i + 2], star=True)
-        if params is None:
+        if params is not None:
+            yield i, params
+
+
+def parameter_names(toks: Sequence[Token], match: dict[int, int] | None = None
+                    ) -> frozenset[str]:
+    """Names standing as parameters in ``def`` lines: every word of a parameter before
+    its annotation or default, so ``typing`` in the broken ``def f(a_type typing):``
+    counts (the comma may be what is missing)."""
+    match = matching_brackets(toks) if match is None else match
+    out: set[str] = set()
+    for _, params in _definitions(toks, match):
+        for p in params:
+            for t in p:
+                if t.text in ("=", ":"):
+                    break
+                if t.kind == "name":
+                    out.add(t.text)
+    return frozenset(out)
+
+
+def enclosing_bracket(toks: Sequence[Token], k: int, reach: int = 400) -> str | None:
+    """What the innermost bracket open just after token ``k`` holds: ``def``
+    (parameters), ``call`` (arguments), ``subscript`` or ``display`` (None at top
+    level, or beyond ``reach`` tokens back)."""
+    depth = 0
+    for j in range(k, max(-1, k - reach), -1):
+        t = toks[j]
+        if t.kind != "op":
             continue
+        if t.text in (")", "]", "}"):
+            depth += 1
+        elif t.text in _OPEN:
+            if depth:
+                depth -= 1
+                continue
+            before = toks[j - 1] if j else None
+            after_word = before is not None and (
+                before.kind in ("name", "string") or before.text in (")", "]"))
+            if t.text == "(" and after_word:
+                defining = j >= 2 and toks[j - 2].text == "def" and before.kind == "name"
+                return "def" if defining else "call"
+            if t.text == "[" and after_word:
+                return "subscript"
+            return "display"
+    return None
+
+
+def def_sites(toks: Sequence[Token], match: dict[int, int] | None = None) -> list[DefSite]:
+    """Every ``def name(...)`` whose brackets balance, with how many positional
+    arguments a call passes it (a first ``self``/``cls`` is the bound object)."""
+    match = matching_brackets(toks) if match is None else match
+    out: list[DefSite] = []
+    for i, params in _definitions(toks, match):
         fewest, most = 0, 0.0
         for k, p in enumerate(params):
             if p[0].text == "*":

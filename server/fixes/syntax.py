@@ -38,8 +38,10 @@ from tact.server.fixes.calls import (
     call_sites,
     def_mismatches,
     def_sites,
+    enclosing_bracket,
     format_mismatches,
     matching_brackets,
+    parameter_names,
     positional_after_keyword,
     site_mismatches,
 )
@@ -1303,30 +1305,10 @@ class _RankContext:
         return self.toks[k].text if k < len(self.toks) else ""
 
     def _bracket_context(self, pos: int) -> str | None:
-        """What the innermost bracket open at character ``pos`` holds: ``def``
-        (parameters), ``call`` (arguments), ``subscript`` or ``display``."""
-        k = bisect.bisect_left(self.tok_starts, pos) - 1
-        depth = 0
-        for j in range(k, max(-1, k - BRACKET_REACH), -1):
-            t = self.toks[j]
-            if t.kind != "op":
-                continue
-            if t.text in (")", "]", "}"):
-                depth += 1
-            elif t.text in CLOSER:
-                if depth:
-                    depth -= 1
-                    continue
-                before = self.toks[j - 1] if j else None
-                after_word = before is not None and (
-                    before.kind in ("name", "string") or before.text in (")", "]"))
-                if t.text == "(" and after_word:
-                    defining = j >= 2 and self.toks[j - 2].text == "def"
-                    return "def" if defining and before.kind == "name" else "call"
-                if t.text == "[" and after_word:
-                    return "subscript"
-                return "display"
-        return None
+        """What the innermost bracket open at character ``pos`` holds (see
+        :func:`enclosing_bracket`)."""
+        return enclosing_bracket(self.toks, bisect.bisect_left(self.tok_starts, pos) - 1,
+                                 BRACKET_REACH)
 
     def _neighbour_roles(self, c: _Cand) -> float:
         """How much better the names right beside the edit fit their new roles.
@@ -1386,25 +1368,8 @@ class _RankContext:
 
     @functools.cached_property
     def param_names(self) -> frozenset[str]:
-        """Names standing as parameters in the file's ``def`` lines, read from tokens
-        (``typing`` in the broken ``def f(a_type typing):`` counts)."""
-        match = self._brackets
-        out = set()
-        for i in range(len(self.toks) - 2):
-            if not (self.toks[i].text == "def" and self.toks[i + 2].text == "("
-                    and i + 2 in match):
-                continue
-            depth = 0
-            for k in range(i + 3, match[i + 2]):
-                t = self.toks[k]
-                if t.kind == "op" and t.text in CLOSER:
-                    depth += 1
-                elif t.kind == "op" and t.text in (")", "]", "}"):
-                    depth -= 1
-                elif depth == 0 and t.kind == "name" and self.toks[k - 1].text not in (
-                        "=", ":", ".", "->") and self.toks[k + 1].text not in (".", "(", "["):
-                    out.add(t.text)
-        return frozenset(out)
+        """Names standing as parameters in the file's ``def`` lines."""
+        return parameter_names(self.toks, self._brackets)
 
     @functools.cached_property
     def _brackets(self) -> dict[int, int]:

@@ -8,8 +8,10 @@ from tact.server.fixes.calls import (
     call_sites,
     def_mismatches,
     def_sites,
+    enclosing_bracket,
     format_mismatches,
     matching_brackets,
+    parameter_names,
     site_mismatches,
 )
 from tact.server.fixes.lexer import lex
@@ -112,3 +114,24 @@ def test_positional_after_keyword_is_reported_and_fixed_at_the_argument() -> Non
     fixes = syntax_fixes(broken)
     assert fixes and fixes[0].fixed_source == broken.replace("==", "=")
     assert "Removing `=` at line 3" in fixes[0].explanation
+
+
+def test_parameter_names_include_a_word_whose_comma_is_missing() -> None:
+    src = ("def f(a_type typing, *args, key: int = size, **kw):\n    pass\n"
+           "x = g(a, b)\n")
+    assert parameter_names(lex(src)) == {"a_type", "typing", "args", "key", "kw"}
+
+
+def test_enclosing_bracket_tells_parameters_from_arguments_and_displays() -> None:
+    src = "def f(a, b): return g(x, [y, d[k]], (z,))"
+    toks = lex(src)
+
+    def where(word: str) -> str | None:
+        return enclosing_bracket(toks, next(i for i, t in enumerate(toks) if t.text == word))
+
+    assert where("a") == "def"
+    assert where("x") == "call"
+    assert where("y") == "display"
+    assert where("k") == "subscript"
+    assert where("z") == "display"
+    assert where("return") is None
