@@ -14,7 +14,9 @@ fixes that are right, median time per fix.
 - ``breaks``: single-token breaks (delete / insert / replace one token) of correct
   functions (standard-library files the n-gram prior was NOT trained on, plus the
   HumanEvalFix buggy solutions, which are syntactically fine): right = the fixed code
-  has the same AST as the original.
+  has the same AST as the original. Also split by what changed: only keywords and
+  operators (``syntax token``: a lost ``:``, ``)`` or ``and``) or a name, number or
+  string (``word``: often one the document has nowhere else, so unrecoverable).
 
 - ``natural``: 300 of the slips programmers make most (a closer, ``:`` or ``,`` left
   out; an operator typed twice) in the same functions; right = same AST.
@@ -232,6 +234,23 @@ def _lost_token(orig: str, broken: str, kind: str) -> str:
     return "operator" if lost else "other"
 
 
+def _changed_class(orig: str, broken: str) -> str:
+    """``syntax token`` when the break removed and inserted only keywords and operators
+    (a lost ``:``, ``)``, ``and``, a stray ``,``), else ``word`` (a name, number or string
+    was lost or added: often unrecoverable when the document has it nowhere else)."""
+    import keyword
+
+    from tact.server.fixes.lexer import lex
+    from tact.server.fixes.types import edit_between
+
+    s, e, t = edit_between(orig, broken)
+    changed = [x.text for x in lex(orig) if e > s and x.start < e and x.end > s]
+    changed += [x.text for x in lex(broken) if t and x.start < s + len(t) and x.end > s]
+    words = [x for x in changed if not keyword.iskeyword(x) and (x[:1].isalnum() or x[:1] in
+             "_'\"" or x[:2].lower() in ("f'", 'f"', "b'", 'b"', "r'", 'r"'))]
+    return "word" if words else "syntax token"
+
+
 def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = False) -> str:
     """Run the syntax fixer on (original, broken, kind) cases and print the report;
     right = the first fix has the original's AST. Returns the per-kind line.
@@ -243,6 +262,7 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = 
     shown = right = 0
     times = []
     by_kind: dict[str, list[int]] = {}
+    by_class: dict[str, list[int]] = {}
     reach: dict[str, list[int]] = {}  # lost-token class -> [breaks, among candidates, first]
     for orig, broken, kind in cases:
         got: list[tuple[dict[str, float], str]] | None = [] if ceiling else None
@@ -255,6 +275,9 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = 
         by_kind.setdefault(kind, [0, 0])
         by_kind[kind][0] += 1
         by_kind[kind][1] += ok
+        row_c = by_class.setdefault(_changed_class(orig, broken), [0, 0])
+        row_c[0] += 1
+        row_c[1] += ok
         if got is not None:
             row = reach.setdefault(f"{kind}: {_lost_token(orig, broken, kind)}", [0, 0, 0])
             row[0] += 1
@@ -270,7 +293,10 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = 
     share = right / max(1, len(cases))
     return (f"  repaired to an equivalent AST: {right}/{len(cases)} = {share:.1%}"
             " of all breaks; by kind: "
-            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items())))
+            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(by_kind.items()))
+            + "; by what changed: "
+            + ", ".join(f"{k} {v[1]}/{v[0]} = {v[1] / max(1, v[0]):.1%}"
+                        for k, v in sorted(by_class.items())))
 
 
 def bench_breaks(limit: int, in_file: bool = False, seed: int = 0,

@@ -69,6 +69,8 @@ CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", 
               ".": [","], "(": ["["], "[": ["("], ")": ["]", "}"], "]": [")"], "{": ["("],
               "}": [")"], "else": ["elif"], "elif": ["else"]}
 CLOSER = {"(": ")", "[": "]", "{": "}"}
+BRACKET_ERROR = re.compile(r"was never closed|^unmatched '|does not match opening")
+BRACKET_OR_QUOTE = frozenset("()[]{}'\"")
 BRACKET_REACH = 400  # tokens searched back for the bracket an edit sits in
 # Noisy-channel costs (nats) of the edit kinds beyond log(vocabulary): tuned on
 # synthetic breaks of standard-library code the n-gram prior was not trained on.
@@ -90,12 +92,19 @@ class CompileError:
     offset: int  # character offset of (line, col) in the text
 
 
-def compile_error(text: str, filename: str = "<file>") -> CompileError | None:
-    """Python's own verdict on ``text`` (None when it compiles)."""
+def compile_error(text: str, filename: str = "<file>", *,
+                  parse_only: bool = False) -> CompileError | None:
+    """Python's own verdict on ``text`` (None when it compiles).
+
+    ``parse_only`` runs the parser alone: a statement block cut out of its file may
+    hold a ``return``, ``yield``, ``break`` or ``nonlocal`` that only the surrounding
+    function or loop makes legal, which the compiler proper (not the parser) rejects.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(text, filename, "exec", dont_inherit=True)
+            compile(text, filename, "exec", ast.PyCF_ONLY_AST if parse_only else 0,
+                    dont_inherit=True)
     except SyntaxError as exc:
         err = _locate(text, exc)
         if err.message.startswith("positional argument follows keyword argument"):
@@ -239,6 +248,12 @@ def _chunk_bounds(text: str, line: int, toks: list[Token] | None = None
     while end < len(lines) and (indent(end) != 0 or lines[end].lstrip().startswith(cont)
                                 or lines[end].startswith(("@", " ", "\t"))):
         end += 1
+    # a decorator after the block belongs to the next definition, not to this block
+    k = end
+    while k - 1 > line and (not lines[k - 1].strip() or lines[k - 1].startswith("@")):
+        k -= 1
+    if any(lines[j].startswith("@") for j in range(k, end)):
+        end = k
     prefix = ""
     if end - start > 60:  # narrow to the innermost def/class around the line
         ind = indent(line) or 0
@@ -340,6 +355,15 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
                         out.append(_Cand(t.start, t.end,
                                          _pad(text, text[: t.start], text[t.end :], r),
                                          f"replace {t.text!r} with {r!r}", i))
+    # an opener still open at the error may have lost its closer far before it
+    # (``callable(f or callable(g(x)):``, reported at the ``:``)
+    for j in _unclosed_openers(toks, e):
+        closer = CLOSER[toks[j].text]
+        for i in range(j + 1, lo):
+            off = toks[i - 1].end
+            out.append(_Cand(off, off, _pad(text, text[:off], text[off:], closer),
+                             f"insert {closer!r}", i))
+    out.extend(_split_candidates(toks, lo, hi, e))
     names: list[str] = []
     # candidate names: nearest first, then the rest of the file (bounded)
     near = sorted(range(len(toks)), key=lambda k: abs(k - e))
@@ -429,6 +453,66 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
         out.extend(_indent_candidates(text, err.line))
     elif toks[e].line == err.line:
         out.extend(c for c in _indent_candidates(text, err.line))
+    return out
+
+
+SPLIT_TOKENS = ("(", ".", ",", "[", ")", "=", ":", "*", "+", "-", "/", "%", "<", ">", "==")
+
+
+def may_balance(message: str, removed: str, inserted: str) -> bool:
+    """False when the compiler reports an unbalanced bracket and an edit replacing
+    ``removed`` with ``inserted`` touches no bracket or quote: the brackets stay
+    unbalanced, so the edit cannot compile and is not worth compiling."""
+    if BRACKET_ERROR.search(message) is None:
+        return True
+    return bool(BRACKET_OR_QUOTE.intersection(removed + inserted))
+
+
+def _split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[_Cand]:
+    """A lost operator between two names leaves one unknown word (``__str__self`` for
+    ``__str__(self``, ``selfname`` for ``self.name``): split a name near the error that
+    the file uses nowhere else into two the file (or the prior's common names) knows."""
+    counts: dict[str, int] = {}
+    for t in toks:
+        if t.kind == "name":
+            counts[t.text] = counts.get(t.text, 0) + 1
+    common = default_prior().common
+    out: list[_Cand] = []
+    for i in range(max(lo, e - 3), min(hi, e + 2)):
+        t = toks[i]
+        if t.kind != "name" or counts.get(t.text, 0) > 1 or len(t.text) < 3:
+            continue
+        for k in range(1, len(t.text)):
+            left, right = t.text[:k], t.text[k:]
+            if not (left.isidentifier() and right.isidentifier()):
+                continue
+            known = [x in counts or x in common for x in (left, right)]
+            if not all(known):
+                continue
+            for op in SPLIT_TOKENS:
+                out.append(_Cand(t.start + k, t.start + k, op, f"insert {op!r}", i))
+    return out
+
+
+def _unclosed_openers(toks: list[Token], e: int, reach: int = 40) -> list[int]:
+    """Indices of brackets opened before token ``e`` (within ``reach`` tokens and the
+    three lines above it) that are still open there, innermost first."""
+    out: list[int] = []
+    depth = 0
+    first_line = toks[e].line - 3 if e < len(toks) else 0
+    for k in range(e - 1, max(-1, e - 1 - reach), -1):
+        t = toks[k]
+        if t.line < first_line:
+            break
+        if t.kind != "op":
+            continue
+        if t.text in ")]}":
+            depth += 1
+        elif t.text in CLOSER:
+            if depth:
+                depth -= 1
+            else:
+                out.append(k)
     return out
 
 
@@ -604,7 +688,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         return []
     toks = lex(text)
     cs, ce, prefix = _chunk_bounds(text, err.line, toks)
-    chunk_before = compile_error(prefix + text[cs:ce])
+    chunk_before = compile_error(prefix + text[cs:ce], parse_only=True)
     if chunk_before is not None and (
             chunk_before.line - prefix.count("\n") + text.count("\n", 0, cs) != err.line):
         chunk_before = None  # the block cut is not the one with this error: check whole files
@@ -638,11 +722,13 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         seen.add(key)
         if len(c.text.strip()) > max_edit and not c.op.startswith("indent"):
             continue  # single tokens only; long inserted names are guesses
+        if not may_balance(err.message, text[c.start : c.end], c.text):
+            continue  # cannot compile: not worth a compile (1 ms each in a large file)
         new = text[: c.start] + c.text + text[c.end :]
         in_chunk = chunk_before is not None and cs <= c.start and c.end <= ce
         if in_chunk:
             chunk = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
-            if compile_error(chunk) is not None:
+            if compile_error(chunk, parse_only=True) is not None:
                 continue
         full = None if in_chunk and rest_ok else compile_error(new)
         validation = "compiles"

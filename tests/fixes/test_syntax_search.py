@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import ast
 
-from tact.server.fixes.syntax import compile_error, ranker_weights, syntax_fixes
+from tact.server.fixes.syntax import (
+    compile_error,
+    may_balance,
+    ranker_weights,
+    syntax_fixes,
+)
 
 
 def same_ast(a: str, b: str) -> bool:
@@ -32,6 +37,84 @@ def test_a_lost_opener_far_before_the_unmatched_closer() -> None:
     assert "unmatched" in compile_error(broken).message
     fixes = syntax_fixes(broken, max_fixes=10)
     assert any(same_ast(f.fixed_source, good) for f in fixes)
+
+
+def test_a_closer_lost_far_before_the_error_inside_its_bracket() -> None:
+    # The compiler reports the ``:`` (the bracket is still open there), more than ten
+    # tokens after the place the ``)`` was lost.
+    good = ("def has_filter(f):\n"
+            "    if callable(f) or callable(getattr(f, 'filter', None)):\n"
+            "        return True\n"
+            "    return False\n")
+    broken = good.replace("callable(f) or", "callable(f or")
+    err = compile_error(broken)
+    assert err is not None and "never closed" not in err.message
+    assert broken.index("(f or") + 10 < err.offset
+    fixes = syntax_fixes(broken, max_fixes=10)
+    assert any(same_ast(f.fixed_source, good) for f in fixes)
+
+
+def test_a_lost_operator_between_two_names_splits_the_joined_word() -> None:
+    # ``__str__(self`` without its ``(`` lexes as one unknown name ``__str__self``.
+    good = ("class Point:\n"
+            "    def __str__(self):\n"
+            "        return 'point'\n")
+    broken = good.replace("__str__(self", "__str__self")
+    fixes = syntax_fixes(broken, max_fixes=10)
+    assert fixes and same_ast(fixes[0].fixed_source, good)
+
+
+def test_a_decorator_after_the_broken_block_stays_with_its_function() -> None:
+    # The block around the error once ran on into the next function's ``@rule``: a
+    # decorator with no definition, so no candidate compiled.
+    good = ("def rule(f):\n    return f\n\n\n"
+            "@rule\ndef rgb(h):\n    if h.startswith(b'\\001'):\n        return 'rgb'\n\n\n"
+            "@rule\ndef pbm(h):\n    if h.startswith(b'P'):\n        return 'pbm'\n")
+    broken = good.replace("def rgb(h):", "def rgb(h:")
+    fixes = syntax_fixes(broken)
+    assert fixes and same_ast(fixes[0].fixed_source, good)
+
+
+def test_a_block_cut_from_a_long_class_may_hold_nonlocal_and_return() -> None:
+    # A class over 60 lines narrows the compiled block to the method; on its own that
+    # method's ``nonlocal`` has no enclosing function, which only the compiler proper
+    # (not the parser) rejects.
+    filler = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(25))
+    good = ("class Registry:\n" + filler +
+            "    def dispatch(self, cls):\n"
+            "        token = None\n\n"
+            "        def lookup(key):\n"
+            "            nonlocal token\n"
+            "            if token is not None:\n"
+            "                return token\n"
+            "            token = key\n"
+            "            return key\n"
+            "        return lookup(cls)\n")
+    assert good.count("\n") > 60
+    broken = good.replace("if token is not None:", "if token != is not None:")
+    fixes = syntax_fixes(broken)
+    assert fixes and same_ast(fixes[0].fixed_source, good)
+
+
+def test_only_edits_touching_a_bracket_or_quote_are_compiled_for_a_bracket_error() -> None:
+    assert not may_balance("unmatched ')'", "", "+")
+    assert not may_balance("'(' was never closed", "x", "y")
+    assert not may_balance(
+        "closing parenthesis ']' does not match opening parenthesis '('", ",", "")
+    assert may_balance("unmatched ')'", "", "(")
+    assert may_balance("'[' was never closed", "", "]")
+    assert may_balance("unmatched ')'", "", "'")  # a quote can swallow the bracket
+    assert may_balance("invalid syntax", "", "+")  # other errors: anything may fix
+    # sound: every compiling repair of bracket breaks touches a bracket or quote
+    good = ("def disable(self, arg):\n"
+            "    for bp in self.get_breaks(arg):\n"
+            "        self.message('Disabled %s of %s' % (bp, arg))\n")
+    for broken in (good.replace("message(", "message"), good.replace("arg))", "arg)"),
+                   good.replace("(bp, arg)", "(bp, arg]")):
+        err = compile_error(broken)
+        assert err is not None and not may_balance(err.message, "", "+")
+        fixes = syntax_fixes(broken, max_fixes=10)
+        assert any(same_ast(f.fixed_source, good) for f in fixes)
 
 
 def test_a_lost_literal_comes_from_the_file() -> None:
