@@ -456,9 +456,6 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
     return out
 
 
-SPLIT_TOKENS = ("(", ".", ",", "[", ")", "=", ":", "*", "+", "-", "/", "%", "<", ">", "==")
-
-
 def may_balance(message: str, removed: str, inserted: str) -> bool:
     """False when the compiler reports an unbalanced bracket and an edit replacing
     ``removed`` with ``inserted`` touches no bracket or quote: the brackets stay
@@ -466,6 +463,9 @@ def may_balance(message: str, removed: str, inserted: str) -> bool:
     if BRACKET_ERROR.search(message) is None:
         return True
     return bool(BRACKET_OR_QUOTE.intersection(removed + inserted))
+
+
+SPLIT_TOKENS = ("(", ".", ",", "[", ")", "=", ":", "*", "+", "-", "/", "%", "<", ">", "==")
 
 
 def _split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[_Cand]:
