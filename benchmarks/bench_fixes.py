@@ -206,6 +206,10 @@ def _same_ast(a: str, b: str) -> bool:
         return False
 
 
+def _is_string(tok: str) -> bool:
+    return tok[:1] in "'\"" or tok[:2].lower() in ("f'", 'f"', "b'", 'b"', "r'", 'r"')
+
+
 def _lost_token(orig: str, broken: str, kind: str) -> str:
     """What the break took away, as a class: the token a deletion or replacement lost
     (a name the broken text still has elsewhere, a common name of the n-gram prior, a
@@ -229,7 +233,7 @@ def _lost_token(orig: str, broken: str, kind: str) -> str:
         return "common name" if lost in default_prior().common else "name nowhere else"
     if lost[:1].isdigit():
         return "number"
-    if lost[:1] in "'\"" or lost[:2].lower() in ("f'", 'f"', "b'", 'b"', "r'", 'r"'):
+    if _is_string(lost):
         return "string"
     return "operator" if lost else "other"
 
@@ -246,8 +250,8 @@ def _changed_class(orig: str, broken: str) -> str:
     s, e, t = edit_between(orig, broken)
     changed = [x.text for x in lex(orig) if e > s and x.start < e and x.end > s]
     changed += [x.text for x in lex(broken) if t and x.start < s + len(t) and x.end > s]
-    words = [x for x in changed if not keyword.iskeyword(x) and (x[:1].isalnum() or x[:1] in
-             "_'\"" or x[:2].lower() in ("f'", 'f"', "b'", 'b"', "r'", 'r"'))]
+    words = [x for x in changed
+             if not keyword.iskeyword(x) and (x[:1].isalnum() or x[:1] == "_" or _is_string(x))]
     return "word" if words else "syntax token"
 
 

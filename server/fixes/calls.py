@@ -141,10 +141,9 @@ def parameter_names(toks: Sequence[Token], match: dict[int, int] | None = None
     return frozenset(out)
 
 
-def enclosing_bracket(toks: Sequence[Token], k: int, reach: int = 400) -> str | None:
-    """What the innermost bracket open just after token ``k`` holds: ``def``
-    (parameters), ``call`` (arguments), ``subscript`` or ``display`` (None at top
-    level, or beyond ``reach`` tokens back)."""
+def open_brackets(toks: Sequence[Token], k: int, reach: int = 400) -> Iterator[int]:
+    """Indices of the brackets still open just after token ``k``, innermost first
+    (looking at most ``reach`` tokens back)."""
     depth = 0
     for j in range(k, max(-1, k - reach), -1):
         t = toks[j]
@@ -155,17 +154,27 @@ def enclosing_bracket(toks: Sequence[Token], k: int, reach: int = 400) -> str | 
         elif t.text in _OPEN:
             if depth:
                 depth -= 1
-                continue
-            before = toks[j - 1] if j else None
-            after_word = before is not None and (
-                before.kind in ("name", "string") or before.text in (")", "]"))
-            if t.text == "(" and after_word:
-                defining = j >= 2 and toks[j - 2].text == "def" and before.kind == "name"
-                return "def" if defining else "call"
-            if t.text == "[" and after_word:
-                return "subscript"
-            return "display"
-    return None
+            else:
+                yield j
+
+
+def enclosing_bracket(toks: Sequence[Token], k: int, reach: int = 400) -> str | None:
+    """What the innermost bracket open just after token ``k`` holds: ``def``
+    (parameters), ``call`` (arguments), ``subscript`` or ``display`` (None at top
+    level, or beyond ``reach`` tokens back)."""
+    j = next(open_brackets(toks, k, reach), None)
+    if j is None:
+        return None
+    t = toks[j]
+    before = toks[j - 1] if j else None
+    after_word = before is not None and (
+        before.kind in ("name", "string") or before.text in (")", "]"))
+    if t.text == "(" and after_word:
+        defining = j >= 2 and toks[j - 2].text == "def" and before.kind == "name"
+        return "def" if defining else "call"
+    if t.text == "[" and after_word:
+        return "subscript"
+    return "display"
 
 
 def def_sites(toks: Sequence[Token], match: dict[int, int] | None = None) -> list[DefSite]:

@@ -41,6 +41,7 @@ from tact.server.fixes.calls import (
     enclosing_bracket,
     format_mismatches,
     matching_brackets,
+    open_brackets,
     parameter_names,
     positional_after_keyword,
     site_mismatches,
@@ -355,9 +356,10 @@ def _candidates(text: str, toks: list[Token], err: CompileError) -> list[_Cand]:
                         out.append(_Cand(t.start, t.end,
                                          _pad(text, text[: t.start], text[t.end :], r),
                                          f"replace {t.text!r} with {r!r}", i))
-    # an opener still open at the error may have lost its closer far before it
-    # (``callable(f or callable(g(x)):``, reported at the ``:``)
-    for j in _unclosed_openers(toks, e):
+    # an opener still open at the error (within 40 tokens and three lines) may have
+    # lost its closer far before it (``callable(f or callable(g(x)):``, reported at ``:``)
+    for j in itertools.takewhile(lambda j: toks[j].line >= toks[e].line - 3,
+                                 open_brackets(toks, e - 1, reach=40)):
         closer = CLOSER[toks[j].text]
         for i in range(j + 1, lo):
             off = toks[i - 1].end
@@ -491,28 +493,6 @@ def _split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[_Cand
                 continue
             for op in SPLIT_TOKENS:
                 out.append(_Cand(t.start + k, t.start + k, op, f"insert {op!r}", i))
-    return out
-
-
-def _unclosed_openers(toks: list[Token], e: int, reach: int = 40) -> list[int]:
-    """Indices of brackets opened before token ``e`` (within ``reach`` tokens and the
-    three lines above it) that are still open there, innermost first."""
-    out: list[int] = []
-    depth = 0
-    first_line = toks[e].line - 3 if e < len(toks) else 0
-    for k in range(e - 1, max(-1, e - 1 - reach), -1):
-        t = toks[k]
-        if t.line < first_line:
-            break
-        if t.kind != "op":
-            continue
-        if t.text in ")]}":
-            depth += 1
-        elif t.text in CLOSER:
-            if depth:
-                depth -= 1
-            else:
-                out.append(k)
     return out
 
 
