@@ -49,7 +49,6 @@ from tact.server.fixes.calls import (
 from tact.server.fixes.lexer import (
     LocalModel,
     Token,
-    _prior_prob,
     default_prior,
     lex,
     token_stream,
@@ -544,13 +543,12 @@ def _ranked_common(ctx: tuple[str, ...], nxt: tuple[str, ...]) -> tuple[str, ...
     """The prior's common names, most likely first between ``ctx`` and ``nxt``
     (cached: the same abstract contexts recur across positions and files)."""
     prior = default_prior()
-    scored = []
-    for w in _followers(ctx[-1] if ctx else "NEWLINE") or prior.common:
-        p = _prior_prob(prior, [*ctx, w])
-        if nxt:
-            p *= _prior_prob(prior, [*ctx[-2:], w, nxt[0]])
-        scored.append((p, w))
-    scored.sort(reverse=True)
+    words = list(_followers(ctx[-1] if ctx else "NEWLINE") or prior.common)
+    probs = prior.probs_after(ctx, words)
+    if nxt:
+        after = prior.probs_before(ctx, words, nxt[0])
+        probs = [p * q for p, q in zip(probs, after, strict=True)]
+    scored = sorted(zip(probs, words, strict=True), reverse=True)
     return tuple(w for _, w in scored[: GLOBAL_NAMES + 64])
 
 

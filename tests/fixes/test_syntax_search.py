@@ -161,6 +161,21 @@ def test_per_token_log_probs_sum_to_the_sequence_log_prob() -> None:
     assert all(lp < 0 for lp in model.logprobs(seq))
 
 
+def test_prior_probabilities_for_many_words_match_one_at_a_time() -> None:
+    # ranking the common names at a position looks the history up once; the
+    # probabilities must be the very floats the one-word path gives
+    from tact.server.fixes.lexer import _prior_prob, default_prior
+
+    prior = default_prior()
+    words = [*sorted(prior.common)[:300], "self", "len", "never_seen_name"]
+    for history in ([], ["self"], ["(", "self", "."], ["NEWLINE", "def", "NAME", "("]):
+        assert prior.probs_after(history, words) == [
+            _prior_prob(prior, [*history[-3:], w]) for w in words]
+        assert prior.probs_before(history, words, "(") == [
+            _prior_prob(prior, [*history[-2:], w, "("]) for w in words]
+    assert len(set(prior.probs_after(["self", "."], words))) > 10  # not all the floor
+
+
 def test_ranking_features_see_idle_statements_and_unbound_names() -> None:
     # ``places 7``: deleting ``7`` leaves an idle ``places`` and the later read of
     # ``places`` unbound; restoring ``=`` does neither.
