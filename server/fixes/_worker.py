@@ -164,8 +164,12 @@ class Tracer:
         return self._local(record)
 
     def _local(self, record):
+        raised = None  # the exception passing through this frame, until a line runs again
+
         def local(frame, event, arg):
+            nonlocal raised
             if event == "line":
+                raised = None  # caught: the frame goes on
                 self.lines.add(frame.f_lineno)
                 self.events += 1
                 if self.values and self.events < MAX_LINE_EVENTS:
@@ -177,8 +181,14 @@ class Tracer:
                     }
                     self.snapshots.setdefault(frame.f_lineno, snap)
                     self.snapshots[frame.f_lineno] = snap  # last value wins
+            elif event == "exception":
+                raised = getattr(arg[0], "__name__", "exception")
             elif event == "return" and record is not None:
-                record["return"] = safe_repr(arg)
+                # a frame left by an exception also "returns" None: that is no result
+                if raised is None:
+                    record["return"] = safe_repr(arg)
+                else:
+                    record["raised"] = raised
                 record["return_line"] = frame.f_lineno
             return local
 
@@ -309,6 +319,7 @@ def _result(test_id: str, outcome: str, started: float, tracer: Tracer | None, e
     res: dict = {"test": test_id, "outcome": outcome, "seconds": time.perf_counter() - started}
     if isinstance(exc, _TestTimeout):
         res["message"] = f"exceeded the time limit of {_LIMIT[0]:g} s"
+        res["frames"] = _frames(exc.__traceback__)  # where the loop was when stopped
         exc = None
     if exc is not None:
         res["exc_type"] = type(exc).__name__

@@ -76,22 +76,25 @@ def test_problems(text: str, target: str, results: Sequence[TestResult]) -> list
     for r in results:
         if r.passed:
             continue
-        line = None
+        line = func = None
         for f in reversed(r.frames):  # innermost frame inside the target file
             if f[0] == target:
-                line = f[1]
+                line, func = f[1], f[2]
                 break
         detail = f"{r.exc_type or r.outcome}: {r.message}".strip(": ")
+        where = f" in {func}()" if func and func != "<module>" else ""
         if r.outcome == "timeout":
-            detail = f"timed out ({r.message})"
+            detail = f"timed out{where} ({r.message})"
         elif r.outcome == "memory":
-            detail = f"stopped: {r.message}"
+            detail = f"stopped{where}: {r.message}"
         if line is None and r.calls:
             last = r.calls[-1]
             line = last.get("return_line") or last.get("line")
             args = ", ".join(f"{k}={v}" for k, v in last.get("args", {}).items())
             if "return" in last:
                 detail += f" ({last['func']}({args}) returned {last['return']})"
+            elif "raised" in last:  # stopped or raised inside it: where, not a result
+                detail += f" (in {last['func']}({args}))"
         if line is None:
             line = 1
         line = max(1, min(line, len(lines)))
@@ -250,6 +253,8 @@ def _describe_failure(r: TestResult) -> str:
         args = ", ".join(c.get("args", {}).values())
         if "return" in c:
             s += f"; `{c['func']}({args})` returned `{c['return']}`"
+        elif "raised" in c:
+            s += f"; `{c['func']}({args})` raised `{c['raised']}`"
     return s
 
 

@@ -52,6 +52,75 @@ def test_average():
 '''
 
 
+# One test demands what another forbids (label(18) is both "adult" and "minor"): every
+# edit that makes test_contradiction pass breaks a test that passed.
+ADULT = '''\
+def is_adult(age):
+    return age > 18
+
+
+def label(age):
+    return "adult" if is_adult(age) else "minor"
+'''
+
+TEST_ADULT = '''\
+from calc import label
+
+
+def test_eighteen():
+    assert label(18) == "adult"
+
+
+def test_child():
+    assert label(18) == "adult" and label(17) == "minor"
+
+
+def test_nineteen_and_a_half():
+    assert label(18.5) == "adult"
+
+
+def test_contradiction():
+    assert label(18) == "minor"
+'''
+
+# A test that never ends and one that eats memory, between two that pass.
+RUNAWAY = '''\
+def add(a, b):
+    return a + b
+
+
+def spin():
+    while True:
+        pass
+
+
+def hog():
+    chunks = []
+    while True:
+        chunks.append(bytearray(50 * 1024 * 1024))
+'''
+
+TEST_RUNAWAY = '''\
+from calc import add, hog, spin
+
+
+def test_add():
+    assert add(1, 2) == 3
+
+
+def test_spin():
+    spin()
+
+
+def test_hog():
+    hog()
+
+
+def test_after():
+    assert add(2, 2) == 4
+'''
+
+
 def write_project(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text("[project]\nname = 'demo'\n")

@@ -12,7 +12,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fixes_helpers import CALC_BUGGY, TEST_CALC, write_project
+from fixes_helpers import (
+    ADULT,
+    CALC_BUGGY,
+    RUNAWAY,
+    TEST_ADULT,
+    TEST_CALC,
+    TEST_RUNAWAY,
+    write_project,
+)
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
@@ -142,6 +150,46 @@ async def test_failing_test_gets_diagnostic_and_a_fix_that_makes_it_pass(tmp_pat
     assert fix_rows and fix_rows[0].features["fix_operator"]
     assert any(d.outcome.value == "accepted" for d in fix_rows)
 
+
+
+async def test_a_fix_that_would_break_a_passing_test_is_never_offered(tmp_path: Path) -> None:
+    # `>` -> `>=` makes the failing tests pass and breaks test_contradiction, which
+    # passed: the failures are reported, and no quick fix is offered for them
+    ws = write_project(tmp_path / "ws", {"calc.py": ADULT, "tests/test_calc.py": TEST_ADULT})
+    async with server(ws, {"allowExecution": True, "timeoutSeconds": 5}) as (client, _url):
+        uri = open_doc(client, ws / "calc.py")
+        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+            command="tact.runTests", arguments=[uri]))
+        assert result["ran"] is True and result["failed"] >= 1 and result["fixes"] == 0, result
+        diags = await diagnostics(client, uri, "test-failure")
+        assert any("test_eighteen" in d.message for d in diags)
+        assert await actions(client, uri, diags) == []
+
+
+async def test_runaway_tests_are_stopped_and_reported(tmp_path: Path) -> None:
+    # a test that never ends and one that eats memory: the run comes back (the guard
+    # below only keeps a hung server from hanging the suite), each is reported at its
+    # line, and the tests after them still ran
+    ws = write_project(tmp_path / "ws", {"calc.py": RUNAWAY, "tests/test_calc.py": TEST_RUNAWAY})
+    settings = {"allowExecution": True, "timeoutSeconds": 2, "memoryMB": 256}
+    async with server(ws, settings) as (client, _url):
+        uri = open_doc(client, ws / "calc.py")
+        result = await asyncio.wait_for(client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="tact.runTests", arguments=[uri])), 120)
+        assert result["ran"] is True and result["tests"] == 4, result
+        diags = await diagnostics(client, uri, "test-failure")
+        text = " | ".join(d.message for d in diags)
+        assert "test_spin" in text and "time limit" in text, text
+        assert "test_hog" in text and "256 MB" in text, text
+        assert "test_add" not in text and "test_after" not in text, text
+        # each at the line it was stopped on, inside the function it never returned from
+        by_test = {d.message.split()[1]: d for d in diags}
+        lines = RUNAWAY.split("\n")
+        assert lines[by_test["test_spin"].range.start.line].strip() in ("while True:", "pass")
+        assert "in spin()" in by_test["test_spin"].message
+        assert "returned" not in by_test["test_spin"].message
+        assert lines[by_test["test_hog"].range.start.line].strip().startswith("chunks.append")
+        assert "in hog()" in by_test["test_hog"].message
 
 async def test_syntax_error_gets_a_fix_without_execution(tmp_path: Path) -> None:
     ws = write_project(tmp_path / "ws", {"app.py": "def area(w, h)\n    return w * h\n"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixes_helpers import CALC, CALC_BUGGY, TEST_CALC, write_project
+from fixes_helpers import ADULT, CALC, CALC_BUGGY, TEST_ADULT, TEST_CALC, write_project
 from tact.server.fixes.repair import ochiai, repair_file
 from tact.server.fixes.sandbox import TestResult
 
@@ -108,34 +108,7 @@ def test_hyp():
 def test_a_fix_that_breaks_a_passing_test_is_never_offered(tmp_path: Path) -> None:
     # Making the failing test pass by `>` -> `>=` in is_adult would break test_child,
     # and no single edit satisfies both: the only honest answer is no fix.
-    src = '''\
-def is_adult(age):
-    return age > 18
-
-
-def label(age):
-    return "adult" if is_adult(age) else "minor"
-'''
-    tests = '''\
-from calc import label
-
-
-def test_eighteen():
-    assert label(18) == "adult"
-
-
-def test_child():
-    assert label(18) == "adult" and label(17) == "minor"
-
-
-def test_nineteen_and_a_half():
-    assert label(18.5) == "adult"
-
-
-def test_contradiction():
-    assert label(18) == "minor"
-'''
-    _root, result = repair(tmp_path, src, tests)
+    _root, result = repair(tmp_path, ADULT, TEST_ADULT)
     for fix in result.fixes:  # whatever is offered passes every test that passed before
         assert fix.tests_kept
     assert result.fixes == []

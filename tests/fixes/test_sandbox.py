@@ -100,6 +100,41 @@ def test_tracing_records_lines_values_and_calls(tmp_path: Path) -> None:
     assert r.calls[0]["func"] == "add" and r.calls[0]["return"] == "3"
 
 
+def test_a_call_left_by_an_exception_records_no_return_value(tmp_path: Path) -> None:
+    # Python reports a frame left by an exception as a "return" of None; an explanation
+    # saying `ratio(1, 0)` returned None would be false. An exception caught inside
+    # the function is no exit: that call still returns its value.
+    src = '''\
+def ratio(a, b):
+    return a / b
+
+
+def safe_ratio(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:
+        return 0.0
+'''
+    tests = '''\
+from mod import ratio, safe_ratio
+
+
+def test_ratio():
+    assert ratio(1, 0) == 0
+
+
+def test_safe():
+    assert safe_ratio(1, 0) == 0.0
+'''
+    root = write_project(tmp_path / "p", {"mod.py": src, "test_mod.py": tests})
+    with Sandbox(root / "mod.py", src, [root / "test_mod.py"], timeout=2.0) as sb:
+        report = sb.run(trace=True)
+    by = {r.test.split("::")[-1]: r for r in report.results}
+    raised = by["test_ratio"].calls[-1]
+    assert raised["raised"] == "ZeroDivisionError" and "return" not in raised
+    assert by["test_safe"].calls[-1]["return"] == "0.0"
+
+
 def test_discovery_by_pytest_conventions(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", {
         "pkg/__init__.py": "", "pkg/shapes.py": "X = 1\n",
