@@ -255,6 +255,23 @@ def _changed_class(orig: str, broken: str) -> str:
     return "word" if words else "syntax token"
 
 
+def _lost_for_good(orig: str, broken: str) -> bool:
+    """True when the break took away a word no fixer can know: a name, number or string
+    that the broken document has nowhere else and that is no keyword, builtin or common
+    name of the n-gram prior (``def _qencode(s)`` minus ``_qencode``, in a function
+    shown alone). An upper bound on any repair rate, independent of tact's search."""
+    import builtins
+    import keyword
+
+    from tact.server.fixes.lexer import default_prior, lex
+    from tact.server.fixes.types import edit_between
+
+    s, e, _t = edit_between(orig, broken)
+    known = {x.text for x in lex(broken)} | set(dir(builtins)) | default_prior().common
+    return any(x.kind != "op" and not keyword.iskeyword(x.text) and x.text not in known
+               for x in lex(orig[s:e]))
+
+
 def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = False) -> str:
     """Run the syntax fixer on (original, broken, kind) cases and print the report;
     right = the first fix has the original's AST. Returns the per-kind line.
@@ -268,6 +285,7 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = 
     by_kind: dict[str, list[int]] = {}
     by_class: dict[str, list[int]] = {}
     reach: dict[str, list[int]] = {}  # lost-token class -> [breaks, among candidates, first]
+    lost_for_good = 0  # breaks that lost a word the document has nowhere
     for orig, broken, kind in cases:
         got: list[tuple[dict[str, float], str]] | None = [] if ceiling else None
         t0 = time.perf_counter()
@@ -282,12 +300,16 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = 
         row_c = by_class.setdefault(_changed_class(orig, broken), [0, 0])
         row_c[0] += 1
         row_c[1] += ok
+        lost_for_good += _lost_for_good(orig, broken)
         if got is not None:
             row = reach.setdefault(f"{kind}: {_lost_token(orig, broken, kind)}", [0, 0, 0])
             row[0] += 1
             row[1] += ok or any(_same_ast(new, orig) for _, new in got)
             row[2] += ok
     _report(title, len(cases), shown, right, times)
+    print(f"  lost for good: {lost_for_good}/{len(cases)} breaks took away a name, number or "
+          "string the document has nowhere else (and no keyword, builtin or common name): "
+          f"no fixer can repair more than {1 - lost_for_good / max(1, len(cases)):.1%}")
     if reach:
         total = sum(r[1] for r in reach.values())
         print(f"  ceiling: original among the compiling candidates for {total}/{len(cases)} = "
