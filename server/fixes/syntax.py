@@ -851,6 +851,20 @@ def ranker_weights() -> dict[str, float]:
         return dict(DEFAULT_WEIGHTS)
 
 
+BINDERS = frozenset({"def", "class", "import", "as", "for", "global", "nonlocal"})
+
+
+def _binds(toks: list[Token], k: int) -> bool:
+    """Whether token ``k`` is a name being bound (after ``def``, ``import``, ``as``,
+    ``for``... or before ``=``/``:=``). ``self.x = x`` binds no name ``x``: an attribute
+    is never a binding. A cheap token scan, for text that does not parse."""
+    if toks[k].kind != "name":
+        return False
+    prev = toks[k - 1].text if k else ""
+    nxt = toks[k + 1].text if k + 1 < len(toks) else ""
+    return prev in BINDERS or (nxt in ("=", ":=") and prev != ".")
+
+
 def _roles(toks: list[Token]) -> list[tuple[str, str]]:
     """(name, role) of each identifier: attribute after ``.``, defined after
     ``def``/``class``, keyword argument before ``=`` inside brackets, else bare."""
@@ -1279,6 +1293,7 @@ class _RankContext:
         if self.chunk is not None and self.chunk[0] <= c.start and c.end <= self.chunk[1]:
             cs, ce, prefix = self.chunk
             src = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
+            elsewhere = self.visible_bound  # another function's locals are not in scope
         elif len(new) < 20000:
             src = new
             elsewhere = frozenset()  # the whole file is parsed: its bindings are all seen
@@ -1418,15 +1433,39 @@ class _RankContext:
     @functools.cached_property
     def file_bound(self) -> frozenset[str]:
         """Names the whole file binds somewhere (cheap token scan)."""
-        out = set()
-        binders = {"def", "class", "import", "as", "for", "global", "nonlocal"}
+        return frozenset(t.text for k, t in enumerate(self.toks) if _binds(self.toks, k))
+
+    @functools.cached_property
+    def visible_bound(self) -> frozenset[str]:
+        """Names bound where the edited block can see them: by module-level statements,
+        ``global`` declarations, and statements enclosing the block (less indented, in
+        the same top-level block, before it). ``m`` bound in another function is no
+        binding of the ``m`` this block reads."""
+        assert self.chunk is not None
+        cs, _ce, _prefix = self.chunk
+        chunk_line = self.text.count("\n", 0, cs)
+        chunk_indent = len(self.text[cs:].split("\n", 1)[0]) - len(
+            self.text[cs:].split("\n", 1)[0].lstrip(" \t"))
+        out: set[str] = set()
+        depth = 0
+        stmt_indent = 0  # indentation of the statement the token belongs to
+        top_start = 0  # line of the current top-level statement
+        last_line = -1
         for k, t in enumerate(self.toks):
-            if t.kind != "name":
+            if t.line != last_line and depth == 0:
+                stmt_indent = t.start - self.line_starts[t.line]
+                if stmt_indent == 0:
+                    top_start = t.line
+            last_line = t.line
+            if t.kind == "op" and t.text in "([{":
+                depth += 1
+            elif t.kind == "op" and t.text in ")]}":
+                depth = max(0, depth - 1)
+            if not _binds(self.toks, k):
                 continue
-            prev = self.toks[k - 1].text if k else ""
-            nxt = self.toks[k + 1].text if k + 1 < len(self.toks) else ""
-            # ``self.x = x`` binds no name ``x``: an attribute is never a binding
-            if prev in binders or (nxt in ("=", ":=") and prev != "."):
+            enclosing = (stmt_indent < chunk_indent and t.line < chunk_line
+                         and top_start <= chunk_line)
+            if stmt_indent == 0 or self.toks[k - 1].text == "global" or enclosing:
                 out.add(t.text)
         return frozenset(out)
 

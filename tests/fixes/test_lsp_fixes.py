@@ -66,6 +66,12 @@ def open_doc(client: LanguageClient, path: Path) -> str:
     return uri
 
 
+async def run_tests(client: LanguageClient, uri: str) -> dict[str, Any]:
+    """The ``tact.runTests`` command on ``uri``; the time guard only keeps a hung server
+    from hanging the suite (every limit under test is far below it)."""
+    return await asyncio.wait_for(client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="tact.runTests", arguments=[uri])), 120)
+
 async def diagnostics(client: LanguageClient, uri: str, code: str,
                       timeout: float = 60.0) -> list[types.Diagnostic]:
     for _ in range(int(timeout / 0.05)):
@@ -122,8 +128,7 @@ async def test_failing_test_gets_diagnostic_and_a_fix_that_makes_it_pass(tmp_pat
     ws = write_project(tmp_path / "ws", {"calc.py": CALC_BUGGY, "tests/test_calc.py": TEST_CALC})
     async with server(ws, {"allowExecution": True, "timeoutSeconds": 5}) as (client, url):
         uri = open_doc(client, ws / "calc.py")
-        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="tact.runTests", arguments=[uri]))
+        result = await run_tests(client, uri)
         assert result["ran"] is True and result["fixes"] >= 1, result
         diags = await diagnostics(client, uri, "test-failure")
         assert diags[0].source == "tact" and "test_clamp" in diags[0].message
@@ -158,8 +163,7 @@ async def test_a_fix_that_would_break_a_passing_test_is_never_offered(tmp_path: 
     ws = write_project(tmp_path / "ws", {"calc.py": ADULT, "tests/test_calc.py": TEST_ADULT})
     async with server(ws, {"allowExecution": True, "timeoutSeconds": 5}) as (client, _url):
         uri = open_doc(client, ws / "calc.py")
-        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="tact.runTests", arguments=[uri]))
+        result = await run_tests(client, uri)
         assert result["ran"] is True and result["failed"] >= 1 and result["fixes"] == 0, result
         diags = await diagnostics(client, uri, "test-failure")
         assert any("test_eighteen" in d.message for d in diags)
@@ -167,15 +171,13 @@ async def test_a_fix_that_would_break_a_passing_test_is_never_offered(tmp_path: 
 
 
 async def test_runaway_tests_are_stopped_and_reported(tmp_path: Path) -> None:
-    # a test that never ends and one that eats memory: the run comes back (the guard
-    # below only keeps a hung server from hanging the suite), each is reported at its
-    # line, and the tests after them still ran
+    # a test that never ends and one that eats memory: the run comes back, each is
+    # reported at its line, and the tests after them still ran
     ws = write_project(tmp_path / "ws", {"calc.py": RUNAWAY, "tests/test_calc.py": TEST_RUNAWAY})
     settings = {"allowExecution": True, "timeoutSeconds": 2, "memoryMB": 256}
     async with server(ws, settings) as (client, _url):
         uri = open_doc(client, ws / "calc.py")
-        result = await asyncio.wait_for(client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="tact.runTests", arguments=[uri])), 120)
+        result = await run_tests(client, uri)
         assert result["ran"] is True and result["tests"] == 4, result
         diags = await diagnostics(client, uri, "test-failure")
         text = " | ".join(d.message for d in diags)
@@ -242,8 +244,7 @@ async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:
     ws = write_project(tmp_path / "ws", {"calc.py": CALC_BUGGY, "tests/test_calc.py": tests})
     async with server(ws, {}) as (client, _url):
         uri = open_doc(client, ws / "calc.py")
-        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="tact.runTests", arguments=[uri]))
+        result = await run_tests(client, uri)
         assert result["ran"] is False and "allowExecution" in result["reason"]
         client.text_document_did_save(types.DidSaveTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=uri)))

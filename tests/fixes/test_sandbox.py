@@ -4,53 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fixes_helpers import write_project
+from fixes_helpers import RUNAWAY, TEST_RUNAWAY, write_project
 from tact.server.fixes.discovery import discover_tests
 from tact.server.fixes.sandbox import Sandbox
 
-MOD = '''\
-def add(a, b):
-    return a + b
-
-
-def spin():
-    while True:
-        pass
-
-
-def hog():
-    chunks = []
-    while True:
-        chunks.append(bytearray(50 * 1024 * 1024))
-
+MOD = RUNAWAY + '''
 
 def scribble(path):
     with open(path, "w") as fh:
         fh.write("changed")
 '''
 
-TESTS = '''\
-from mod import add, hog, scribble, spin
-
-
-def test_add():
-    assert add(1, 2) == 3
-
-
-def test_spin():
-    spin()
-
-
-def test_hog():
-    hog()
-
+TESTS = TEST_RUNAWAY.replace("from calc import add, hog, spin",
+                            "from mod import add, hog, scribble, spin") + '''
 
 def test_scribble():
     scribble("mod.py")
-
-
-def test_after():
-    assert add(2, 2) == 4
 '''
 
 

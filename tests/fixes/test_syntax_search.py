@@ -191,6 +191,22 @@ def test_ranking_features_see_idle_statements_and_unbound_names() -> None:
     assert by_text["places=7"].get("unbound", 0) == 0
 
 
+def test_a_name_bound_only_in_another_function_is_unbound_here() -> None:
+    # ``m`` is bound in thirty other functions, none of which this block can see: an
+    # edit that leaves the body's ``m`` unbound (``, m`` or ``== m`` for the lost
+    # ``as``) loses a binding; ``as m`` restores it. A module-level ``n`` stays bound.
+    other = "".join(f"def other{i}(x):\n    m = x + {i}\n    return m\n\n\n" for i in range(30))
+    broken = ("n = 2\n\n\n" + other
+              + "def f(buf):\n    with memoryview(buf)  m:\n        return m.nbytes * n\n")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(broken, collect=got, max_fixes=1)
+    by_line = {new.split("\n")[-3].strip().replace(" ", ""): feats for feats, new in got}
+    assert by_line["withmemoryview(buf)asm:"].get("unbound_lost", 0) == 0
+    assert by_line["withmemoryview(buf),m:"].get("unbound_lost", 0) >= 1
+    assert by_line["withmemoryview(buf)==m:"].get("unbound_lost", 0) >= 1
+    assert all(f.get("unbound", 0) == 0 for f in by_line.values())  # ``n`` is visible
+
+
 def test_a_deletion_between_two_words_keeps_them_apart() -> None:
     # Deleting the stray ``(`` of ``quote(str( ):`` must not glue ``quote`` and ``str``
     # into the new name ``quotestr`` (which compiles, but is no one's intent).
