@@ -36,8 +36,8 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_fixes import _same_ast, make_breaks, make_natural_breaks
-from tact.server.fixes import syntax
 from tact.server.fixes.lexer import site_files
+from tact.server.fixes.syntax import ranker, syntax_fixes
 
 
 def training_files(limit: int = 600) -> list[Path]:
@@ -65,7 +65,7 @@ def collect(n: int, seed: int, in_file_share: float = 0.5,
     out = sink.open("a", encoding="utf-8") if sink else None
     for k, (orig, broken, _kind) in enumerate(cases):
         got: list[tuple[dict[str, float], str]] = []
-        syntax.syntax_fixes(broken, max_fixes=1, collect=got)
+        syntax_fixes(broken, max_fixes=1, collect=got)
         labels = [_same_ast(new, orig) for _, new in got]
         if any(labels) and len(got) > 1:
             groups.append(([f for f, _ in got], labels, NATURAL if k >= n else BREAK))
@@ -101,7 +101,7 @@ def fit(groups: list[Group], l2: float, fixed: dict[str, float] | None = None,
                 else:
                     x[r, idx[k]] = v
         mats.append((x, np.array(labels, dtype=bool), off))
-    w0 = np.array([syntax.DEFAULT_WEIGHTS.get(k, 0.0) for k in names])
+    w0 = np.array([ranker.DEFAULT_WEIGHTS.get(k, 0.0) for k in names])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total = l2 * float(w @ w) / len(mats)
@@ -168,7 +168,7 @@ def main() -> None:
     for k, v in sorted(weights.items(), key=lambda kv: -abs(kv[1])):
         print(f"  {k:>14} {v:+.3f}")
     if args.write or args.out:
-        target = args.out or syntax.RANKER_FILE
+        target = args.out or ranker.RANKER_FILE
         target.write_text(json.dumps(
             {"trained_on": args.trained_on or f"{len(groups)} breaks of site-packages "
              f"code with the original among several candidates (seed {args.seed})",

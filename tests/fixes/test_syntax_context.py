@@ -6,21 +6,17 @@ from __future__ import annotations
 import ast
 import math
 
-from tact.server.fixes.syntax import (
-    GROUP_KEYS,
-    _fine_role,
-    _flat_continuations,
-    _group_features,
-    _use_before_bind,
-    syntax_fixes,
-)
+from tact.server.fixes.syntax import syntax_fixes
+from tact.server.fixes.syntax.ast_evidence import use_before_bind
+from tact.server.fixes.syntax.ranker import GROUP_KEYS, group_features
+from tact.server.fixes.syntax.token_evidence import fine_role, flat_continuations
 
 CODE = ["def f(a, b):\n    return g(a, b)\n", "x = h(a, b)\ny = h(b, a)\n"] * 5
 
 
 def test_group_features_mark_the_best_candidate_and_the_margins() -> None:
     feats = [{"lm": 1.0}, {"lm": 3.0}, {"lm": -20.0}]
-    _group_features(feats)
+    group_features(feats)
     assert feats[1]["top_lm"] == 1.0 and "top_lm" not in feats[0]
     assert math.isclose(feats[1]["gap_lm"], 2.0)  # to the second best
     assert math.isclose(feats[0]["gap_lm"], -2.0)  # to the best
@@ -39,16 +35,16 @@ def test_repair_features_compare_each_candidate_with_its_group() -> None:
 
 
 def test_a_continuation_line_at_the_statements_own_level_is_counted() -> None:
-    assert _flat_continuations("new_val = [\ni] = 0\nx = 1\n") == 1
-    assert _flat_continuations("new_val = []\ni = 0\n") == 0
+    assert flat_continuations("new_val = [\ni] = 0\nx = 1\n") == 1
+    assert flat_continuations("new_val = []\ni = 0\n") == 0
     # ordinary continuation lines: indented, or a closer back at the statement's level
-    assert _flat_continuations("x = foo(\n    a,\n    b,\n)\ny = 2\n") == 0
-    assert _flat_continuations("def f(a,\n      b):\n    pass\n") == 0
+    assert flat_continuations("x = foo(\n    a,\n    b,\n)\ny = 2\n") == 0
+    assert flat_continuations("def f(a,\n      b):\n    pass\n") == 0
 
 
 def test_reads_before_the_first_binding_are_counted() -> None:
     def count(src: str) -> int:
-        return _use_before_bind(ast.parse(src))
+        return use_before_bind(ast.parse(src))
 
     assert count("def f(a):\n    x = max(x, a)\n    return x\n") == 1
     assert count("def f(a):\n    print(y)\n    y = a\n") == 1
@@ -91,5 +87,5 @@ def test_the_names_beside_an_edit_are_checked_in_their_new_roles() -> None:
             for feats, new in got if new.split("\n")[1].endswith(".answer(a)")
             and len(new.split("\n")[1].split()) == 2}
     assert role["connection"] > role["util"]
-    assert _fine_role(".", "(") == "attr" and _fine_role(",", "(") == "call"
-    assert _fine_role("=", ".") == "obj" and _fine_role("(", ")") == "bare"
+    assert fine_role(".", "(") == "attr" and fine_role(",", "(") == "call"
+    assert fine_role("=", ".") == "obj" and fine_role("(", ")") == "bare"

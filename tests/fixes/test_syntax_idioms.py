@@ -6,7 +6,8 @@ import ast
 
 from tact.server.fixes.lexer import lex
 from tact.server.fixes.shapes import line_shapes
-from tact.server.fixes.syntax import _mirrored, _rebound, syntax_fixes
+from tact.server.fixes.syntax import syntax_fixes
+from tact.server.fixes.syntax.token_evidence import mirrored, rebound
 
 
 def test_line_shapes_abstract_names_numbers_and_strings() -> None:
@@ -20,14 +21,14 @@ def test_mirror_and_rebind_idioms() -> None:
         return [t.text for t in lex(src)]
 
     t = texts("self.level = level")
-    assert _mirrored(t, 2) and _mirrored(t, 4)
+    assert mirrored(t, 2) and mirrored(t, 4)
     t = texts("f(level=level)")
-    assert _mirrored(t, 2) and _mirrored(t, 4)
-    assert not _mirrored(texts("list = list(x)"), 0)  # a call, not a copy
-    assert not _mirrored(texts("self.level = other"), 2)
+    assert mirrored(t, 2) and mirrored(t, 4)
+    assert not mirrored(texts("list = list(x)"), 0)  # a call, not a copy
+    assert not mirrored(texts("self.level = other"), 2)
     t = texts("values = list(values)")
-    assert _rebound(t, 0) and _rebound(t, 4)
-    assert not _rebound(texts("values = list(items)"), 0)
+    assert rebound(t, 0) and rebound(t, 4)
+    assert not rebound(texts("values = list(items)"), 0)
 
 
 def _first_fix(broken: str) -> str:

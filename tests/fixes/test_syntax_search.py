@@ -137,9 +137,10 @@ def test_candidate_features_are_collected_for_training() -> None:
 
 def test_name_roles_tell_definitions_attributes_and_keywords_apart() -> None:
     from tact.server.fixes.lexer import lex
-    from tact.server.fixes.syntax import _roles
+    from tact.server.fixes.syntax.token_evidence import name_roles
 
-    roles = _roles(lex("class Box:\n    def area(self, w=w):\n        return self.w * f(k=w)\n"))
+    code = "class Box:\n    def area(self, w=w):\n        return self.w * f(k=w)\n"
+    roles = name_roles(lex(code))
     assert ("Box", "class") in roles and ("area", "def") in roles
     assert ("w", "attr") in roles and ("k", "kwarg") in roles and ("w", "bare") in roles
 
@@ -268,12 +269,12 @@ def test_binding_features_see_a_lost_self_and_an_idle_parameter() -> None:
 def test_calls_with_a_count_of_arguments_the_callee_cannot_take_are_counted() -> None:
     import ast as _ast
 
-    from tact.server.fixes.syntax import _arity_mismatches
+    from tact.server.fixes.syntax.ast_evidence import arity_mismatches
 
     code = ("def f(a, b=1):\n    return a\n"
             "class A:\n    def m(self, x):\n        return self.m(x)\n")
-    assert _arity_mismatches(_ast.parse(code + "f(1)\nf(1, 2)\nisinstance(f, A)\n")) == 0
+    assert arity_mismatches(_ast.parse(code + "f(1)\nf(1, 2)\nisinstance(f, A)\n")) == 0
     bad = "f(1, 2, 3)\nf()\nisinstance(f, A, A)\nprint(f, A, 1)\n"
-    assert _arity_mismatches(_ast.parse(code + bad)) == 3
-    assert _arity_mismatches(_ast.parse(code.replace("return self.m(x)",
+    assert arity_mismatches(_ast.parse(code + bad)) == 3
+    assert arity_mismatches(_ast.parse(code.replace("return self.m(x)",
                                                      "return self.m(x, x)"))) == 1

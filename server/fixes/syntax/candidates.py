@@ -1,0 +1,435 @@
+"""Stage 1 of the repair search: every small token edit worth compiling.
+
+Around the position the compiler reports: each single-token insertion, deletion and
+replacement (keywords, operators, closers, the file's names and literals, the
+prior's common names), openers and closers far back or ahead for bracket errors,
+split words, closed strings and re-indented lines. Which of them compile, and which
+is meant, is for :mod:`.search` and :mod:`.features`.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+
+from tact.server.fixes.calls import open_brackets
+from tact.server.fixes.lexer import Token, default_prior
+from tact.server.fixes.syntax.diagnose import CompileError
+
+INSERT_TOKENS = [":", ")", "]", "}", "(", "[", "{", ",", ".", "=", "==", "'", '"', "in",
+                 "not", "and", "or", "is", "if", "else", "for", "return", "pass", "import",
+                 "from", "as", "def", "class", "lambda", "while", "with", "+", "-", "*",
+                 "/", "%", "**", "<", ">", "<=", ">=", "!=", "->", "None", "0", "1", ";",
+                 "+=", "-=", "@", "yield", "del", "assert", "raise", "try", "except",
+                 "True", "False", "...", "elif", "finally", "break", "continue", "await",
+                 "//", "|", "&"]
+GLOBAL_NAMES = 6  # common identifiers of the prior tried per position (names absent from the file)
+WORD = re.compile(r"\w")
+CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", ":"],
+              ".": [","], "(": ["["], "[": ["("], ")": ["]", "}"], "]": [")"], "{": ["("],
+              "}": [")"], "else": ["elif"], "elif": ["else"]}
+CLOSER = {"(": ")", "[": "]", "{": "}"}
+BRACKET_ERROR = re.compile(r"was never closed|^unmatched '|does not match opening")
+BRACKET_OR_QUOTE = frozenset("()[]{}'\"")
+BRACKET_REACH = 400  # tokens searched back for the bracket an edit sits in
+NAMES = 16  # identifiers tried for insertion/replacement near the error
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One edit: replace ``text[start:end]`` with ``text``; ``op`` names it for the
+    explanation and the ranker, ``tok_index`` is the token it sits at."""
+
+    start: int
+    end: int
+    text: str
+    op: str
+    tok_index: int
+    bonus: float = 0.0
+    text_dedents: bool = False  # an indentation edit to less than the previous line
+    tags: dict[str, float] = field(default_factory=dict)  # generation-time ranking features
+
+
+def chunk_bounds(text: str, line: int, toks: list[Token] | None = None
+                  ) -> tuple[int, int, str]:
+    """Character range of the statement block around ``line`` and a compile prefix.
+
+    Lines inside a multi-line string (a docstring's unindented lines) are no
+    statement boundaries.
+    """
+    lines = text.split("\n")
+    inside: set[int] = set()
+    for t in toks or ():
+        if t.kind == "string" and "\n" in t.text:
+            inside.update(range(t.line + 1, t.line + t.text.count("\n") + 1))
+
+    def indent(i: int) -> int | None:
+        s = lines[i]
+        if not s.strip() or s.lstrip().startswith("#") or i in inside:
+            return None
+        return len(s) - len(s.lstrip(" \t"))
+
+    cont = ("else", "elif", "except", "finally", ")", "]", "}", "case")
+    start = line
+    while start > 0 and (indent(start) != 0 or lines[start].lstrip().startswith(cont)):
+        start -= 1
+    while start > 0 and lines[start - 1].startswith("@"):
+        start -= 1
+    end = line + 1
+    while end < len(lines) and (indent(end) != 0 or lines[end].lstrip().startswith(cont)
+                                or lines[end].startswith(("@", " ", "\t"))):
+        end += 1
+    # a decorator after the block belongs to the next definition, not to this block
+    k = end
+    while k - 1 > line and (not lines[k - 1].strip() or lines[k - 1].startswith("@")):
+        k -= 1
+    if any(lines[j].startswith("@") for j in range(k, end)):
+        end = k
+    prefix = ""
+    if end - start > 60:  # narrow to the innermost def/class around the line
+        ind = indent(line) or 0
+        j = line
+        while j > start:
+            k = indent(j)
+            if k is not None and k <= ind and re.match(r"\s*(async\s+def|def|class)\b", lines[j]):
+                break
+            j -= 1
+        k = indent(j) or 0
+        if j > start and k > 0:
+            e = max(line, j) + 1
+            while e < len(lines) and (indent(e) is None or (indent(e) or 0) > k):
+                e += 1
+            start, end, prefix = j, e, "if 1:\n"
+    cs = sum(len(x) + 1 for x in lines[:start])
+    ce = min(len(text), sum(len(x) + 1 for x in lines[:end]))
+    return cs, ce, prefix
+
+
+def pad(text: str, before: str, after: str, new: str) -> str:
+    if WORD.match(new[:1] or " ") and before[-1:] and WORD.match(before[-1:]):
+        new = " " + new
+    if WORD.match(new[-1:] or " ") and after[:1] and WORD.match(after[:1]):
+        new = new + " "
+    return new
+
+
+def indent_candidates(text: str, line_no: int) -> list[Candidate]:
+    lines = text.split("\n")
+    out: list[Candidate] = []
+    for ln in (line_no - 1, line_no, line_no + 1):
+        if ln < 0 or ln >= len(lines) or not lines[ln].strip():
+            continue
+        cur = len(lines[ln]) - len(lines[ln].lstrip(" \t"))
+        prev = next((lines[i] for i in range(ln - 1, -1, -1) if lines[i].strip()), "")
+        p = len(prev) - len(prev.lstrip(" \t"))
+        targets = {p, p + 4, max(0, p - 4), max(0, p - 8), max(0, cur - 4), cur + 4}
+        # the enclosing blocks' levels: where an "unindent" most likely meant to go
+        outer: list[int] = []
+        level = p
+        for i in range(ln - 1, -1, -1):
+            if lines[i].strip():
+                w = len(lines[i]) - len(lines[i].lstrip(" \t"))
+                if w < level:
+                    outer.append(w)
+                    level = w
+        nearest = min((abs(w - cur) for w in outer), default=None)
+        targets |= set(outer)
+        start = sum(len(x) + 1 for x in lines[:ln])
+        for t in sorted(targets - {cur}):
+            out.append(Candidate(start, start + cur, " " * t, f"indent to {t}", -1,
+                             bonus=-0.5 * abs(t - cur) / 4,
+                             text_dedents=t in outer and abs(t - cur) == nearest))
+    return out
+
+
+def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]:
+    """Every edit worth compiling for ``err``, unfiltered and unranked (duplicates
+    included: :func:`~tact.server.fixes.syntax.search.syntax_fixes` drops them)."""
+    if not toks:
+        return []
+    e = next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)
+    lo, hi = max(0, e - 10), min(len(toks), e + 3)
+    # the compiler's range may cover a whole expression ("Perhaps you forgot a comma?"):
+    # the break is anywhere inside it
+    lines = text.split("\n")
+    end_off = sum(len(x) + 1 for x in lines[: err.end_line]) + err.end_col
+    e_end = next((k for k in range(e, len(toks)) if toks[k].start >= end_off), len(toks))
+    hi = min(len(toks), max(hi, min(e_end + 2, e + 30)))
+    levels = sorted({len(x) - len(x.lstrip(" \t")) for x in lines if x.strip()} | {0})
+    msg = err.message
+    closers_only_until = None
+    m = re.search(r"'([(\[{])' was never closed", msg)
+    if m:  # the missing closer may be far after the opening bracket
+        last_line = toks[e].line + 8
+        hi2 = e
+        while hi2 + 1 < len(toks) and toks[hi2 + 1].line <= last_line:
+            hi2 += 1
+        closers_only_until = hi2 + 1
+    out: list[Candidate] = []
+    m2 = re.search(r"unmatched '([)\]}])'", msg)
+    if m2:  # the lost opener may be far before the unmatched closer, in the same statement
+        opener = {v: k for k, v in CLOSER.items()}[m2.group(1)]
+        first = e
+        while first > 0 and e - first < 40 and toks[first - 1].line >= toks[e].line - 3:
+            first -= 1
+        for i in range(first, lo):
+            t = toks[i]
+            out.append(Candidate(t.start, t.start, pad(text, text[: t.start], text[t.start :],
+                                                    opener), f"insert {opener!r}", i))
+            out.append(Candidate(t.start, t.end, pad(text, text[: t.start], text[t.end :], opener),
+                             f"replace {t.text!r} with {opener!r}", i))
+            if t.kind == "op" and t.text in ")]}":
+                # or an earlier closer is the stray one (``f(a) )b`` for ``f(a) and b``)
+                gap = " " if (t.start > 0 and t.end < len(text) and WORD.match(text[t.start - 1])
+                              and WORD.match(text[t.end])) else ""
+                out.append(Candidate(t.start, t.end, gap, f"delete {t.text!r}", i))
+                for r in INSERT_TOKENS:
+                    if r != t.text:
+                        out.append(Candidate(t.start, t.end,
+                                         pad(text, text[: t.start], text[t.end :], r),
+                                         f"replace {t.text!r} with {r!r}", i))
+    # an opener still open at the error (within 40 tokens and three lines) may have
+    # lost its closer far before it (``callable(f or callable(g(x)):``, reported at ``:``)
+    for j in itertools.takewhile(lambda j: toks[j].line >= toks[e].line - 3,
+                                 open_brackets(toks, e - 1, reach=40)):
+        closer = CLOSER[toks[j].text]
+        for i in range(j + 1, lo):
+            off = toks[i - 1].end
+            out.append(Candidate(off, off, pad(text, text[:off], text[off:], closer),
+                             f"insert {closer!r}", i))
+    out.extend(split_candidates(toks, lo, hi, e))
+    names: list[str] = []
+    # candidate names: nearest first, then the rest of the file (bounded)
+    near = sorted(range(len(toks)), key=lambda k: abs(k - e))
+    for k in near[:400]:
+        t = toks[k]
+        if t.kind == "name" and t.text not in names:
+            names.append(t.text)
+    pick = NamePicker(toks, names, err.line)
+    literals = file_literals(toks, e)
+    # insertions
+    for i in range(lo, (closers_only_until or hi) + 1):
+        offsets = set()
+        if i > 0:
+            offsets.add(toks[i - 1].end)
+        if i < len(toks):
+            offsets.add(toks[i].start)
+            ls = text.rfind("\n", 0, toks[i].start) + 1
+            if not text[ls : toks[i].start].strip():
+                # a missing first word (``return``, ``def``...) left its space behind:
+                # insert at an indentation level the file uses
+                cur = toks[i].start - ls
+                offsets.update(ls + w for w in levels if w < cur)
+        elif i == len(toks):
+            offsets.add(len(text.rstrip()))
+        far = i > hi
+        vocab = [CLOSER[m.group(1)]] if far and m else INSERT_TOKENS
+        for off in offsets:
+            for tok in vocab:
+                new = pad(text, text[:off], text[off:], tok)
+                out.append(Candidate(off, off, new, f"insert {tok!r}", i))
+            if not far and abs(i - e) <= 3:
+                for name in global_names(toks, i, i, names):
+                    new = pad(text, text[:off], text[off:], name)
+                    out.append(Candidate(off, off, new, "insert name", i,
+                                     tags={"global_name": 1.0}))
+                for name, ns in pick.best(i - 1, i):
+                    new = pad(text, text[:off], text[off:], name)
+                    out.append(Candidate(off, off, new, "insert name", i,
+                                     tags={"file_name": 1.0, "name_ns": ns}))
+                for lit in literals:
+                    new = pad(text, text[:off], text[off:], lit)
+                    out.append(Candidate(off, off, new, "insert literal", i,
+                                     tags={"file_literal": 1.0}))
+    # deletions and replacements
+    for i in range(lo, closers_only_until or hi):
+        t = toks[i]
+        end = t.end
+        line_start = text.rfind("\n", 0, t.start) + 1
+        if not text[line_start : t.start].strip():  # first on its line: take the space too
+            while end < len(text) and text[end] in " \t":
+                end += 1
+        # between two words a deletion keeps them apart (``quote(str`` -> ``quote str``,
+        # not the new name ``quotestr``)
+        gap = " " if (t.start > 0 and end < len(text) and WORD.match(text[t.start - 1])
+                      and WORD.match(text[end])) else ""
+        out.append(Candidate(t.start, end, gap, f"delete {t.text!r}", i))
+        repl = CONFUSIONS.get(t.text, [])
+        near_e = abs(i - e) <= 3
+        named: list[tuple[str, dict[str, float]]] = []
+        if near_e:
+            named = [(x, {"file_name": 1.0, "name_ns": ns}) for x, ns in pick.best(i - 1, i + 1)]
+            named += [(x, {"global_name": 1.0}) for x in global_names(toks, i, i + 1, names)]
+            named += [(x, {"file_literal": 1.0}) for x in literals]
+        for r, tags in [(x, {}) for x in INSERT_TOKENS] + named:
+            if r == t.text:
+                continue
+            new = pad(text, text[: t.start], text[t.end :], r)
+            tags = {**tags, "confusion": 1.0} if r in repl else tags
+            out.append(Candidate(t.start, t.end, new, f"replace {t.text!r} with {r!r}", i,
+                             tags=tags))
+    # unterminated strings: close the quote at line end or before a closing bracket
+    if "unterminated" in msg or "EOL" in msg:
+        s = next((t for t in toks if t.start <= err.offset < t.end and t.kind == "string"), None)
+        if s is None:
+            s = next((t for t in toks[lo:hi] if t.kind == "string"), None)
+        if s is not None:
+            q = s.text.lstrip("rRbBuUfF")[:1]
+            if "triple" in msg:
+                q = q * 3
+            body_end = s.end
+            line_end = text.find("\n", s.start)
+            body_end = line_end if line_end != -1 and "triple" not in msg else body_end
+            for k in range(s.start + 1, body_end + 1):
+                if k == body_end or text[k] in ")]},:":
+                    out.append(Candidate(k, k, q, f"insert {q!r}", e, bonus=1.0))
+    if "indent" in msg or "unindent" in msg:
+        out.extend(indent_candidates(text, err.line))
+    elif toks[e].line == err.line:
+        out.extend(c for c in indent_candidates(text, err.line))
+    return out
+
+
+def may_balance(message: str, removed: str, inserted: str) -> bool:
+    """False when the compiler reports an unbalanced bracket and an edit replacing
+    ``removed`` with ``inserted`` touches no bracket or quote: the brackets stay
+    unbalanced, so the edit cannot compile and is not worth compiling."""
+    if BRACKET_ERROR.search(message) is None:
+        return True
+    return bool(BRACKET_OR_QUOTE.intersection(removed + inserted))
+
+
+SPLIT_TOKENS = ("(", ".", ",", "[", ")", "=", ":", "*", "+", "-", "/", "%", "<", ">", "==")
+
+
+def split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[Candidate]:
+    """A lost operator between two names leaves one unknown word (``__str__self`` for
+    ``__str__(self``, ``selfname`` for ``self.name``): split a name near the error that
+    the file uses nowhere else into two the file (or the prior's common names) knows."""
+    counts: dict[str, int] = {}
+    for t in toks:
+        if t.kind == "name":
+            counts[t.text] = counts.get(t.text, 0) + 1
+    common = default_prior().common
+    out: list[Candidate] = []
+    for i in range(max(lo, e - 3), min(hi, e + 2)):
+        t = toks[i]
+        if t.kind != "name" or counts.get(t.text, 0) > 1 or len(t.text) < 3:
+            continue
+        for k in range(1, len(t.text)):
+            left, right = t.text[:k], t.text[k:]
+            if not (left.isidentifier() and right.isidentifier()):
+                continue
+            known = [x in counts or x in common for x in (left, right)]
+            if not all(known):
+                continue
+            for op in SPLIT_TOKENS:
+                out.append(Candidate(t.start + k, t.start + k, op, f"insert {op!r}", i))
+    return out
+
+
+def file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:
+    """Short string and number literals of the file, nearest to the error first: a
+    lost ``', '`` or ``2`` is most often one the file already uses."""
+    out: list[str] = []
+    for k in sorted(range(len(toks)), key=lambda k: abs(k - e)):
+        t = toks[k]
+        if t.kind in ("string", "number") and len(t.text) <= 12 and "\n" not in t.text and (
+                t.text not in out and t.text not in ("0", "1")):
+            out.append(t.text)
+            if len(out) >= n:
+                break
+    return out
+
+
+def global_names(toks: list[Token], left: int, right: int, have: list[str]) -> list[str]:
+    """Common identifiers (from the prior's training half) most likely between two tokens.
+
+    A deleted ``__init__``, ``join`` or ``self`` is often absent from the rest of a
+    short function: the file cannot propose it, but the prior knows what usually
+    follows ``def`` or ``.`` and precedes ``(``. Names the file has are left to
+    :class:`NamePicker`.
+    """
+    prior = default_prior()
+    common = prior.common
+    ctx = [("self" if t.text == "self" else t.text if t.kind == "name" and t.text in common
+            else t.abstract) for t in toks[max(0, left - 3) : left]]
+    nxt = [t.text if t.kind == "name" and t.text in common else t.abstract
+           for t in toks[right : right + 1]]
+    seen = set(have)
+    ranked = _ranked_common(tuple(ctx), tuple(nxt))
+    return [w for w in ranked if w not in seen][:GLOBAL_NAMES]
+
+
+@functools.lru_cache(maxsize=512)
+def _followers(prev: str) -> frozenset[str]:
+    """The prior's common names ever seen right after ``prev`` (the only ones worth
+    scoring there)."""
+    prior = default_prior()
+    pre = prev + " "
+    return frozenset(k[len(pre):] for k in prior.grams[2] if k.startswith(pre)
+                     and k[len(pre):] in prior.common)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ranked_common(ctx: tuple[str, ...], nxt: tuple[str, ...]) -> tuple[str, ...]:
+    """The prior's common names, most likely first between ``ctx`` and ``nxt``
+    (cached: the same abstract contexts recur across positions and files)."""
+    prior = default_prior()
+    words = list(_followers(ctx[-1] if ctx else "NEWLINE") or prior.common)
+    probs = prior.probs_after(ctx, words)
+    if nxt:
+        after = prior.probs_before(ctx, words, nxt[0])
+        probs = [p * q for p, q in zip(probs, after, strict=True)]
+    scored = sorted(zip(probs, words, strict=True), reverse=True)
+    return tuple(w for _, w in scored[: GLOBAL_NAMES + 64])
+
+
+class NamePicker:
+    """Which of the file's identifiers to try between two tokens.
+
+    The document is the best evidence for a missing name: names that follow the left
+    token and precede the right one elsewhere in the file (``self.`` -> attributes the
+    file uses after ``self.``; ``(`` ``,`` -> the usual first argument) come first,
+    then frequent and nearby names (those on the error line count extra: ``self.x = other.x``).
+    """
+
+    def __init__(self, toks: list[Token], names: list[str], err_line: int) -> None:
+        self.toks = toks
+        self.names = names
+        self.rank = {n: k for k, n in enumerate(names)}
+        self.after: dict[str, dict[str, int]] = {}
+        self.before: dict[str, dict[str, int]] = {}
+        self.freq: dict[str, int] = {}
+        for a, b in itertools.pairwise(toks):
+            if b.kind == "name":
+                d = self.after.setdefault(a.text, {})
+                d[b.text] = d.get(b.text, 0) + 1
+            if a.kind == "name":
+                d = self.before.setdefault(b.text, {})
+                d[a.text] = d.get(a.text, 0) + 1
+        self.same_line: dict[str, int] = {}
+        for t in toks:
+            if t.kind == "name":
+                self.freq[t.text] = self.freq.get(t.text, 0) + 1
+                if t.line == err_line:  # ``self.x = other.x``, ``a.n == b.n``
+                    self.same_line[t.text] = self.same_line.get(t.text, 0) + 1
+
+    def best(self, left: int, right: int, n: int = NAMES) -> list[tuple[str, float]]:
+        lt = self.toks[left].text if left >= 0 else "NEWLINE"
+        rt = self.toks[right].text if 0 <= right < len(self.toks) else "NEWLINE"
+        after = self.after.get(lt, {})
+        before = self.before.get(rt, {})
+
+        def score(name: str) -> float:
+            return (2.0 * math.log1p(after.get(name, 0)) + 2.0 * math.log1p(before.get(name, 0))
+                    + 0.5 * math.log1p(self.freq.get(name, 0))
+                    + 1.0 * math.log1p(self.same_line.get(name, 0))
+                    - 0.3 * math.log1p(self.rank[name]))
+
+        scored = sorted(((x, score(x)) for x in self.names), key=lambda g: -g[1])[:n]
+        mean = sum(g[1] for g in scored) / max(1, len(scored))
+        return [(x, v - mean) for x, v in scored]

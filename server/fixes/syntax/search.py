@@ -1,0 +1,204 @@
+"""The repair search: candidates from :mod:`.candidates` are compiled (per statement
+block in a large file, within a time budget), given features by :mod:`.features`,
+scored by :mod:`.ranker` and turned into validated fixes with an explanation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tact.server.fixes.lexer import LocalModel, default_prior, lex
+from tact.server.fixes.syntax.candidates import Candidate, chunk_bounds, generate, may_balance
+from tact.server.fixes.syntax.diagnose import compile_error, error_index
+from tact.server.fixes.syntax.features import RankContext
+from tact.server.fixes.syntax.ranker import group_features, ranker_weights
+from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
+
+ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
+LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
+
+
+def _window_lines(text: str, start: int, end: int, pad: int = 3) -> str:
+    a = text.rfind("\n", 0, start)
+    for _ in range(pad):
+        if a <= 0:
+            a = -1
+            break
+        a = text.rfind("\n", 0, a)
+    b = end
+    for _ in range(pad + 1):
+        nb = text.find("\n", b + 1)
+        if nb == -1:
+            b = len(text)
+            break
+        b = nb
+    return text[a + 1 : b]
+
+
+def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
+                 scorer: Callable[[str], float] | None = None,
+                 filename: str = "<file>", budget: float = 1.5,
+                 collect: list[tuple[dict[str, float], str]] | None = None) -> list[Fix]:
+    """Validated (compiling) single-edit repairs for the first syntax error, best first.
+
+    ``scorer`` (e.g. the completion engine's ``score_text``: mean log-prob per token)
+    breaks near-ties between candidates. Returns [] when the text compiles or nothing
+    small compiles (declining is the right answer for deliberately odd code).
+    ``budget`` bounds the seconds spent compiling candidates (nearest to the error
+    first), so a huge file still gets an answer in time. ``collect``, when given,
+    receives every compiling candidate's ranking features and fixed text (training
+    data for the ranker).
+    """
+    err = compile_error(text, filename)
+    if err is None:
+        return []
+    toks = lex(text)
+    cs, ce, prefix = chunk_bounds(text, err.line, toks)
+    chunk_before = compile_error(prefix + text[cs:ce], parse_only=True)
+    if chunk_before is not None and (
+            chunk_before.line - prefix.count("\n") + text.count("\n", 0, cs) != err.line):
+        chunk_before = None  # the block cut is not the one with this error: check whole files
+    lines = text.split("\n")
+    lo_line, hi_line = max(0, err.line), err.end_line + 1
+    context = "\n".join(lines[:lo_line] + lines[hi_line:])
+    model = LocalModel(context, default_prior())
+    vocab = len({t.text for t in toks}) + 20
+    seen: set[tuple[int, int, str]] = set()
+    good: list[tuple[float, Candidate, str, str]] = []
+    max_edit = {"lenient": 40, "standard": 30, "strict": 12}.get(precision, 30)
+    ctx = RankContext(text, toks, err, model, vocab)
+    ctx.chunk = (cs, ce, prefix) if chunk_before is not None else None
+    weights = ranker_weights()
+    # In a large file, compiling the whole file per candidate dominates: when the rest
+    # of the file compiles without the edited block, a candidate whose block compiles
+    # is provisionally whole-file valid, and only the best few are compiled in full.
+    rest_ok = (chunk_before is not None and len(text) > LARGE_FILE
+               and compile_error(text[:cs] + text[ce:]) is None)
+    e_idx = error_index(toks, err)
+    cands = sorted(generate(text, toks, err),
+                   key=lambda c: abs(c.tok_index - e_idx) if c.tok_index >= 0 else 0)
+    deadline = time.perf_counter() + budget
+    passed: list[tuple[Candidate, str, str]] = []
+    for c in cands:
+        if time.perf_counter() > deadline:
+            break  # nearest candidates first: the far ones are the least likely
+        key = (c.start, c.end, c.text)
+        if key in seen:
+            continue
+        seen.add(key)
+        if len(c.text.strip()) > max_edit and not c.op.startswith("indent"):
+            continue  # single tokens only; long inserted names are guesses
+        if not may_balance(err.message, text[c.start : c.end], c.text):
+            continue  # cannot compile: not worth a compile (1 ms each in a large file)
+        new = text[: c.start] + c.text + text[c.end :]
+        in_chunk = chunk_before is not None and cs <= c.start and c.end <= ce
+        if in_chunk:
+            chunk = prefix + new[cs : ce + len(c.text) - (c.end - c.start)]
+            if compile_error(chunk, parse_only=True) is not None:
+                continue
+        full = None if in_chunk and rest_ok else compile_error(new)
+        validation = "compiles"
+        if full is not None:
+            # Another, later error remains: accept only if this one is gone and the
+            # remaining error lies beyond the edited statement block (an edit that
+            # merely pushes the error further, e.g. an opened string, is no repair).
+            if full.line <= err.end_line or chunk_before is None or not (
+                    cs <= c.start and c.end <= ce) or full.offset < ce + len(c.text) - (
+                    c.end - c.start):
+                continue
+            validation = "compiles-locally"
+        passed.append((c, new, validation))
+    ctx.set_window([c for c, _, _ in passed])
+    scored: list[tuple[dict[str, float], Candidate, str, str]] = []
+    for c, new, validation in passed:
+        if time.perf_counter() > deadline + budget / 2 and len(scored) >= max_fixes:
+            break  # nearest first: in a huge file the far ones are left unranked
+        scored.append((ctx.features(c, new, validation), c, new, validation))
+    group_features([f for f, _, _, _ in scored])
+    for feats, c, new, validation in scored:
+        score = sum(weights.get(k, 0.0) * v for k, v in feats.items())
+        good.append((score, c, new, validation))
+        if collect is not None:
+            collect.append((feats, new))
+    if not good:
+        return []
+    good.sort(key=lambda g: -g[0])
+    if rest_ok:  # confirm the provisional ones in full, best first
+        kept: list[tuple[float, Candidate, str, str]] = []
+        for g in good:
+            if len(kept) >= max(max_fixes, 8):
+                break
+            if g[3] != "compiles" or compile_error(g[2]) is None:
+                kept.append(g)
+        good = kept
+        if not good:
+            return []
+    if scorer is not None and len(good) > 1:
+        top = good[:8]
+        rescored = []
+        for score, c, new, v in top:
+            try:
+                s = scorer(_window_lines(new, c.start, c.start + len(c.text), pad=6))
+            except Exception:
+                s = 0.0
+            rescored.append((score + ENGINE_WEIGHT * s, c, new, v))
+        good = sorted(rescored, key=lambda g: -g[0]) + good[8:]
+    shown: set[tuple[int, str, tuple[str, ...]]] = set()
+    distinct = []
+    for g in good:
+        ls = g[2].rfind("\n", 0, g[1].start) + 1
+        le = g[2].find("\n", g[1].start + len(g[1].text))
+        line = g[2][ls : len(g[2]) if le == -1 else le]
+        same = (ls, line[: len(line) - len(line.lstrip())], tuple(t.text for t in lex(line)))
+        if same not in shown:  # else the same code as a better-ranked fix, spaced differently
+            shown.add(same)
+            distinct.append(g)
+    good = distinct
+    if precision == "strict" and len(good) > 1 and good[0][0] - good[1][0] < 1.0:
+        return []  # too close to call: decline
+    fixes: list[Fix] = []
+    problem = Problem(Span(err.line, err.col, err.end_line, err.end_col),
+                      f"SyntaxError: {err.message}", "syntax", code="syntax-error")
+    for score, c, new, validation in good[:max_fixes]:
+        a = max(0, c.start - 64)  # the edit is local: compare a window, not the file
+        b = c.end + 64
+        s, e, t = edit_between(text[a:b], new[a : b + len(c.text) - (c.end - c.start)])
+        s, e = s + a, e + a
+        span = span_of(text, s, e)
+        removed = text[s:e]
+        what = _describe(c, removed, t)
+        line_no = span.start_line + 1
+        title = f"Fix syntax: {what} (line {line_no})"
+        explanation = (
+            f"Python reports `SyntaxError: {err.message}` at line {err.line + 1}, "
+            f"column {err.col + 1}. {_gerund(what)} at line {line_no} makes the "
+            + ("file compile" if validation == "compiles" else "statement compile "
+               "(later errors remain)")
+            + ("; it is the only small edit found that does." if len(good) == 1 else
+               f"; among the {len(good)} small edits that compile, this one reads most "
+               "like ordinary Python code and best matches the compiler's hint.")
+        )
+        fixes.append(Fix(span=span, new_text=t, fixed_source=new, operator=c.op,
+                         edit_size=len(removed) + len(t), title=title,
+                         explanation=explanation, validated=True, validation=validation,
+                         score=round(score, 3), problem=problem))
+    return fixes
+
+
+def _gerund(what: str) -> str:
+    """``remove `x` `` -> ``Removing `x` ``: the edit as the subject of a sentence."""
+    verb, _, rest = what.partition(" ")
+    ing = {"insert": "Inserting", "remove": "Removing", "replace": "Replacing",
+           "re-indent": "Re-indenting"}.get(verb, verb.capitalize())
+    return f"{ing} {rest}"
+
+
+def _describe(c: Candidate, removed: str, inserted: str) -> str:
+    if c.op.startswith("indent"):
+        return f"re-indent the line to {len(c.text)} spaces"
+    if not removed:
+        return f"insert `{inserted.strip()}`"
+    if not inserted.strip():
+        return f"remove `{removed.strip()}`"
+    return f"replace `{removed.strip()}` with `{inserted.strip()}`"
