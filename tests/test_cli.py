@@ -30,3 +30,17 @@ def test_bad_argument_is_one_line_error() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("tact: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # ``tact fix x.py --json | head``: the pipe closes before tact writes its answer.
+    (tmp_path / "x.py").write_text("def f(x)\n    return x\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tact", "fix", str(tmp_path / "x.py"), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # long before the fixer has an answer to write
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

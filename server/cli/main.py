@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -62,6 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tact: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``tact fix x.py --json | head``): not our error, and no
+        # traceback. Point stdout at /dev/null so the exit-time flush stays quiet too
+        # (the recipe of Python's signal module documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
