@@ -1,4 +1,4 @@
-"""Stage 1 of the repair search: every small token edit worth compiling.
+"""Every small token edit worth compiling near a syntax error.
 
 Around the position the compiler reports: each single-token insertion, deletion and
 replacement (keywords, operators, closers, the file's names and literals, the
@@ -34,8 +34,9 @@ CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", 
 CLOSER = {"(": ")", "[": "]", "{": "}"}
 BRACKET_ERROR = re.compile(r"was never closed|^unmatched '|does not match opening")
 BRACKET_OR_QUOTE = frozenset("()[]{}'\"")
-BRACKET_REACH = 400  # tokens searched back for the bracket an edit sits in
 NAMES = 16  # identifiers tried for insertion/replacement near the error
+# operators a joined word may be split by (``__str__self`` for a lost ``(``)
+SPLIT_TOKENS = ("(", ".", ",", "[", ")", "=", ":", "*", "+", "-", "/", "%", "<", ">", "==")
 
 
 @dataclass(slots=True)
@@ -53,62 +54,9 @@ class Candidate:
     tags: dict[str, float] = field(default_factory=dict)  # generation-time ranking features
 
 
-def chunk_bounds(text: str, line: int, toks: list[Token] | None = None
-                  ) -> tuple[int, int, str]:
-    """Character range of the statement block around ``line`` and a compile prefix.
-
-    Lines inside a multi-line string (a docstring's unindented lines) are no
-    statement boundaries.
-    """
-    lines = text.split("\n")
-    inside: set[int] = set()
-    for t in toks or ():
-        if t.kind == "string" and "\n" in t.text:
-            inside.update(range(t.line + 1, t.line + t.text.count("\n") + 1))
-
-    def indent(i: int) -> int | None:
-        s = lines[i]
-        if not s.strip() or s.lstrip().startswith("#") or i in inside:
-            return None
-        return len(s) - len(s.lstrip(" \t"))
-
-    cont = ("else", "elif", "except", "finally", ")", "]", "}", "case")
-    start = line
-    while start > 0 and (indent(start) != 0 or lines[start].lstrip().startswith(cont)):
-        start -= 1
-    while start > 0 and lines[start - 1].startswith("@"):
-        start -= 1
-    end = line + 1
-    while end < len(lines) and (indent(end) != 0 or lines[end].lstrip().startswith(cont)
-                                or lines[end].startswith(("@", " ", "\t"))):
-        end += 1
-    # a decorator after the block belongs to the next definition, not to this block
-    k = end
-    while k - 1 > line and (not lines[k - 1].strip() or lines[k - 1].startswith("@")):
-        k -= 1
-    if any(lines[j].startswith("@") for j in range(k, end)):
-        end = k
-    prefix = ""
-    if end - start > 60:  # narrow to the innermost def/class around the line
-        ind = indent(line) or 0
-        j = line
-        while j > start:
-            k = indent(j)
-            if k is not None and k <= ind and re.match(r"\s*(async\s+def|def|class)\b", lines[j]):
-                break
-            j -= 1
-        k = indent(j) or 0
-        if j > start and k > 0:
-            e = max(line, j) + 1
-            while e < len(lines) and (indent(e) is None or (indent(e) or 0) > k):
-                e += 1
-            start, end, prefix = j, e, "if 1:\n"
-    cs = sum(len(x) + 1 for x in lines[:start])
-    ce = min(len(text), sum(len(x) + 1 for x in lines[:end]))
-    return cs, ce, prefix
-
-
-def pad(text: str, before: str, after: str, new: str) -> str:
+def _pad(text: str, before: str, after: str, new: str) -> str:
+    """``new`` with a space on a side where it would otherwise join a word of the text
+    (``return`` + ``x`` -> ``return x``, not the new name ``returnx``)."""
     if WORD.match(new[:1] or " ") and before[-1:] and WORD.match(before[-1:]):
         new = " " + new
     if WORD.match(new[-1:] or " ") and after[:1] and WORD.match(after[:1]):
@@ -116,7 +64,10 @@ def pad(text: str, before: str, after: str, new: str) -> str:
     return new
 
 
-def indent_candidates(text: str, line_no: int) -> list[Candidate]:
+def _indent_candidates(text: str, line_no: int) -> list[Candidate]:
+    """Re-indent the error line or a neighbour to each level the file uses around it;
+    ``text_dedents`` marks the dedent to the nearest enclosing level (the one an
+    "unindent does not match" most often means)."""
     lines = text.split("\n")
     out: list[Candidate] = []
     for ln in (line_no - 1, line_no, line_no + 1):
@@ -140,9 +91,14 @@ def indent_candidates(text: str, line_no: int) -> list[Candidate]:
         start = sum(len(x) + 1 for x in lines[:ln])
         for t in sorted(targets - {cur}):
             out.append(Candidate(start, start + cur, " " * t, f"indent to {t}", -1,
-                             bonus=-0.5 * abs(t - cur) / 4,
-                             text_dedents=t in outer and abs(t - cur) == nearest))
+                                 bonus=-0.5 * abs(t - cur) / 4,
+                                 text_dedents=t in outer and abs(t - cur) == nearest))
     return out
+
+
+def error_index(toks: list[Token], err: CompileError) -> int:
+    """The token at (or first after) the compiler's error position: the search's centre."""
+    return next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)
 
 
 def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]:
@@ -150,7 +106,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
     included: :func:`~tact.server.fixes.syntax.search.syntax_fixes` drops them)."""
     if not toks:
         return []
-    e = next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)
+    e = error_index(toks, err)
     lo, hi = max(0, e - 10), min(len(toks), e + 3)
     # the compiler's range may cover a whole expression ("Perhaps you forgot a comma?"):
     # the break is anywhere inside it
@@ -177,10 +133,10 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             first -= 1
         for i in range(first, lo):
             t = toks[i]
-            out.append(Candidate(t.start, t.start, pad(text, text[: t.start], text[t.start :],
-                                                    opener), f"insert {opener!r}", i))
-            out.append(Candidate(t.start, t.end, pad(text, text[: t.start], text[t.end :], opener),
-                             f"replace {t.text!r} with {opener!r}", i))
+            out.append(Candidate(t.start, t.start, _pad(text, text[: t.start], text[t.start :],
+                                                        opener), f"insert {opener!r}", i))
+            out.append(Candidate(t.start, t.end, _pad(text, text[: t.start], text[t.end :], opener),
+                                 f"replace {t.text!r} with {opener!r}", i))
             if t.kind == "op" and t.text in ")]}":
                 # or an earlier closer is the stray one (``f(a) )b`` for ``f(a) and b``)
                 gap = " " if (t.start > 0 and t.end < len(text) and WORD.match(text[t.start - 1])
@@ -189,8 +145,8 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
                 for r in INSERT_TOKENS:
                     if r != t.text:
                         out.append(Candidate(t.start, t.end,
-                                         pad(text, text[: t.start], text[t.end :], r),
-                                         f"replace {t.text!r} with {r!r}", i))
+                                             _pad(text, text[: t.start], text[t.end :], r),
+                                             f"replace {t.text!r} with {r!r}", i))
     # an opener still open at the error (within 40 tokens and three lines) may have
     # lost its closer far before it (``callable(f or callable(g(x)):``, reported at ``:``)
     for j in itertools.takewhile(lambda j: toks[j].line >= toks[e].line - 3,
@@ -198,9 +154,9 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         closer = CLOSER[toks[j].text]
         for i in range(j + 1, lo):
             off = toks[i - 1].end
-            out.append(Candidate(off, off, pad(text, text[:off], text[off:], closer),
-                             f"insert {closer!r}", i))
-    out.extend(split_candidates(toks, lo, hi, e))
+            out.append(Candidate(off, off, _pad(text, text[:off], text[off:], closer),
+                                 f"insert {closer!r}", i))
+    out.extend(_split_candidates(toks, lo, hi, e))
     names: list[str] = []
     # candidate names: nearest first, then the rest of the file (bounded)
     near = sorted(range(len(toks)), key=lambda k: abs(k - e))
@@ -208,8 +164,8 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         t = toks[k]
         if t.kind == "name" and t.text not in names:
             names.append(t.text)
-    pick = NamePicker(toks, names, err.line)
-    literals = file_literals(toks, e)
+    pick = _NamePicker(toks, names, err.line)
+    literals = _file_literals(toks, e)
     # insertions
     for i in range(lo, (closers_only_until or hi) + 1):
         offsets = set()
@@ -229,21 +185,21 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         vocab = [CLOSER[m.group(1)]] if far and m else INSERT_TOKENS
         for off in offsets:
             for tok in vocab:
-                new = pad(text, text[:off], text[off:], tok)
+                new = _pad(text, text[:off], text[off:], tok)
                 out.append(Candidate(off, off, new, f"insert {tok!r}", i))
             if not far and abs(i - e) <= 3:
-                for name in global_names(toks, i, i, names):
-                    new = pad(text, text[:off], text[off:], name)
+                for name in _global_names(toks, i, i, names):
+                    new = _pad(text, text[:off], text[off:], name)
                     out.append(Candidate(off, off, new, "insert name", i,
-                                     tags={"global_name": 1.0}))
+                                         tags={"global_name": 1.0}))
                 for name, ns in pick.best(i - 1, i):
-                    new = pad(text, text[:off], text[off:], name)
+                    new = _pad(text, text[:off], text[off:], name)
                     out.append(Candidate(off, off, new, "insert name", i,
-                                     tags={"file_name": 1.0, "name_ns": ns}))
+                                         tags={"file_name": 1.0, "name_ns": ns}))
                 for lit in literals:
-                    new = pad(text, text[:off], text[off:], lit)
+                    new = _pad(text, text[:off], text[off:], lit)
                     out.append(Candidate(off, off, new, "insert literal", i,
-                                     tags={"file_literal": 1.0}))
+                                         tags={"file_literal": 1.0}))
     # deletions and replacements
     for i in range(lo, closers_only_until or hi):
         t = toks[i]
@@ -262,15 +218,15 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         named: list[tuple[str, dict[str, float]]] = []
         if near_e:
             named = [(x, {"file_name": 1.0, "name_ns": ns}) for x, ns in pick.best(i - 1, i + 1)]
-            named += [(x, {"global_name": 1.0}) for x in global_names(toks, i, i + 1, names)]
+            named += [(x, {"global_name": 1.0}) for x in _global_names(toks, i, i + 1, names)]
             named += [(x, {"file_literal": 1.0}) for x in literals]
         for r, tags in [(x, {}) for x in INSERT_TOKENS] + named:
             if r == t.text:
                 continue
-            new = pad(text, text[: t.start], text[t.end :], r)
+            new = _pad(text, text[: t.start], text[t.end :], r)
             tags = {**tags, "confusion": 1.0} if r in repl else tags
             out.append(Candidate(t.start, t.end, new, f"replace {t.text!r} with {r!r}", i,
-                             tags=tags))
+                                 tags=tags))
     # unterminated strings: close the quote at line end or before a closing bracket
     if "unterminated" in msg or "EOL" in msg:
         s = next((t for t in toks if t.start <= err.offset < t.end and t.kind == "string"), None)
@@ -286,10 +242,8 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             for k in range(s.start + 1, body_end + 1):
                 if k == body_end or text[k] in ")]},:":
                     out.append(Candidate(k, k, q, f"insert {q!r}", e, bonus=1.0))
-    if "indent" in msg or "unindent" in msg:
-        out.extend(indent_candidates(text, err.line))
-    elif toks[e].line == err.line:
-        out.extend(c for c in indent_candidates(text, err.line))
+    if "indent" in msg or toks[e].line == err.line:
+        out.extend(_indent_candidates(text, err.line))
     return out
 
 
@@ -302,10 +256,7 @@ def may_balance(message: str, removed: str, inserted: str) -> bool:
     return bool(BRACKET_OR_QUOTE.intersection(removed + inserted))
 
 
-SPLIT_TOKENS = ("(", ".", ",", "[", ")", "=", ":", "*", "+", "-", "/", "%", "<", ">", "==")
-
-
-def split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[Candidate]:
+def _split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[Candidate]:
     """A lost operator between two names leaves one unknown word (``__str__self`` for
     ``__str__(self``, ``selfname`` for ``self.name``): split a name near the error that
     the file uses nowhere else into two the file (or the prior's common names) knows."""
@@ -331,7 +282,7 @@ def split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[Candid
     return out
 
 
-def file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:
+def _file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:
     """Short string and number literals of the file, nearest to the error first: a
     lost ``', '`` or ``2`` is most often one the file already uses."""
     out: list[str] = []
@@ -345,13 +296,13 @@ def file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:
     return out
 
 
-def global_names(toks: list[Token], left: int, right: int, have: list[str]) -> list[str]:
+def _global_names(toks: list[Token], left: int, right: int, have: list[str]) -> list[str]:
     """Common identifiers (from the prior's training half) most likely between two tokens.
 
     A deleted ``__init__``, ``join`` or ``self`` is often absent from the rest of a
     short function: the file cannot propose it, but the prior knows what usually
     follows ``def`` or ``.`` and precedes ``(``. Names the file has are left to
-    :class:`NamePicker`.
+    :class:`_NamePicker`.
     """
     prior = default_prior()
     common = prior.common
@@ -388,7 +339,7 @@ def _ranked_common(ctx: tuple[str, ...], nxt: tuple[str, ...]) -> tuple[str, ...
     return tuple(w for _, w in scored[: GLOBAL_NAMES + 64])
 
 
-class NamePicker:
+class _NamePicker:
     """Which of the file's identifiers to try between two tokens.
 
     The document is the best evidence for a missing name: names that follow the left
@@ -419,6 +370,9 @@ class NamePicker:
                     self.same_line[t.text] = self.same_line.get(t.text, 0) + 1
 
     def best(self, left: int, right: int, n: int = NAMES) -> list[tuple[str, float]]:
+        """The ``n`` likeliest names between tokens ``left`` and ``right``, each with its
+        score minus the mean of the ``n`` (the ranker's ``name_ns``: relative, since
+        the raw evidence grows with the size of the file)."""
         lt = self.toks[left].text if left >= 0 else "NEWLINE"
         rt = self.toks[right].text if 0 <= right < len(self.toks) else "NEWLINE"
         after = self.after.get(lt, {})

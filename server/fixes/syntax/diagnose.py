@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 from tact.server.fixes.calls import positional_after_keyword
-from tact.server.fixes.lexer import Token, lex
+from tact.server.fixes.lexer import lex
 from tact.server.fixes.types import Problem, Span
 
 
@@ -134,6 +134,3 @@ def _tree_sitter_errors(text: str) -> list[tuple[Span, str]]:
             stack.extend(reversed(node.children))
     return out
 
-
-def error_index(toks: list[Token], err: CompileError) -> int:
-    return next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)

@@ -1,4 +1,4 @@
-"""Stage 2 of the repair search: the ranking features of one compiling candidate.
+"""The ranking features of one compiling candidate.
 
 :class:`RankContext` holds what every candidate of one error shares (the token
 models' window, the file's names, roles, calls and bindings), so each candidate's
@@ -33,8 +33,8 @@ from tact.server.fixes.calls import (
 from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex, token_stream
 from tact.server.fixes.shapes import line_shapes, shape
 from tact.server.fixes.syntax.ast_evidence import arity_mismatches, use_before_bind
-from tact.server.fixes.syntax.candidates import BRACKET_REACH, CLOSER, WORD, Candidate
-from tact.server.fixes.syntax.diagnose import CompileError, error_index
+from tact.server.fixes.syntax.candidates import CLOSER, WORD, Candidate, error_index
+from tact.server.fixes.syntax.diagnose import CompileError
 from tact.server.fixes.syntax.ranker import CHANNEL
 from tact.server.fixes.syntax.token_evidence import (
     binds,
@@ -49,17 +49,21 @@ from tact.server.fixes.syntax.token_evidence import (
 ROLE_PAD = 2  # lines either side of an edit whose names are checked against the file
 WINDOW_REACH = 8  # lines from the error within which candidates share one LM window
 NEAR = 4  # tokens next to an edit whose log-prob change is a feature of its own
-BUILTIN_NAMES = frozenset(dir(builtins))
-BUILTINS = BUILTIN_NAMES | {"self", "cls"}
+BRACKET_REACH = 400  # tokens searched back for the bracket an edit sits in
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_BUILTINS = _BUILTIN_NAMES | {"self", "cls"}
 # expression statements that compute nothing (docstrings and ``...`` excepted)
-IDLE = (ast.Name, ast.Attribute, ast.Constant, ast.Compare, ast.BinOp, ast.Subscript,
+_IDLE = (ast.Name, ast.Attribute, ast.Constant, ast.Compare, ast.BinOp, ast.Subscript,
          ast.Tuple, ast.BoolOp, ast.UnaryOp, ast.List, ast.Dict, ast.Set, ast.ListComp,
          ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.JoinedStr, ast.IfExp, ast.Lambda)
 # ``x is x``, ``a - a``: an operator between one name and itself is rarely meant
-SELF_OPS = frozenset({"is", "==", "!=", "<", ">", "<=", ">=", "-", "/", "and", "or", "in"})
+_SELF_OPS = frozenset({"is", "==", "!=", "<", ">", "<=", ">=", "-", "/", "and", "or", "in"})
 
 
-def hint_bonus(msg: str, cand: Candidate, at_line_end: bool = False, err_offset: int = -1) -> float:
+def _hint_bonus(msg: str, cand: Candidate, at_line_end: bool = False,
+                err_offset: int = -1) -> float:
+    """How well the edit does what the compiler's message asks (``expected ':'``, an
+    unclosed bracket, "Perhaps you forgot a comma?"), in nats."""
     new = cand.text.strip()
     b = 0.0
     m = re.search(r"expected '([^']+)'", msg)
@@ -169,9 +173,9 @@ class RankContext:
         mismatch = novel = 0.0
         wt = lex(edit_lines)
         same = float(sum(1 for a, op, b in zip(wt, wt[1:], wt[2:], strict=False)
-                         if a.kind == "name" and a.text == b.text and op.text in SELF_OPS))
+                         if a.kind == "name" and a.text == b.text and op.text in _SELF_OPS))
         for name, role in name_roles(wt):
-            if keyword.iskeyword(name) or name in BUILTINS:
+            if keyword.iskeyword(name) or name in _BUILTINS:
                 continue
             if names_out.get(name, 0) == 0:
                 novel += 1
@@ -184,6 +188,9 @@ class RankContext:
         return lm, ab, mismatch, novel, same, float(flat_continuations(window))
 
     def features(self, c: Candidate, new: str, validation: str) -> dict[str, float]:
+        """The ranking features of candidate ``c`` (``new`` is the fixed text): a sparse
+        map of feature name to value, zero features left out; the group features are
+        added later by :func:`~tact.server.fixes.syntax.ranker.group_features`."""
         kind = c.op.split(" ", 1)[0]
         f: dict[str, float] = dict(c.tags)
         la0, lb0 = self._line_of(c.start), self._line_of(c.end)
@@ -282,7 +289,7 @@ class RankContext:
         if c.bonus:
             f["bonus"] = c.bonus
         rest = self.text[c.end :].split("\n", 1)[0].split("#", 1)[0]
-        f["hint"] = hint_bonus(self.err.message, c, at_line_end=not rest.strip(),
+        f["hint"] = _hint_bonus(self.err.message, c, at_line_end=not rest.strip(),
                                 err_offset=self.err.offset)
         dist = c.tok_index - self.e if c.tok_index >= 0 else 1
         f["dist"] = abs(dist)
@@ -470,6 +477,7 @@ class RankContext:
 
     @functools.cached_property
     def name_at(self) -> dict[str, list[int]]:
+        """Token indices of each name in the file (for how near its other uses are)."""
         out: dict[str, list[int]] = {}
         for k, t in enumerate(self.toks):
             if t.kind == "name":
@@ -528,18 +536,18 @@ class RankContext:
                 bound.update(node.names)
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 bound.add(node.name)
-            elif isinstance(node, ast.Expr) and isinstance(node.value, IDLE):
+            elif isinstance(node, ast.Expr) and isinstance(node.value, _IDLE):
                 idle += not (isinstance(node.value, ast.Constant)
                              and isinstance(node.value.value, str | type(...)))
         arity = arity_mismatches(tree)
         # ``self`` counts: ``def __ge__(other):`` with ``self`` in the body lost its self
-        unbound = loads - stores - bound - elsewhere - BUILTIN_NAMES
+        unbound = loads - stores - bound - elsewhere - _BUILTIN_NAMES
         unused = {n for n in stores - loads if not n.startswith("_")}
         # a parameter the body never reads (``isinstance(types.X)`` after deleting the
         # ``object`` argument leaves the ``object`` parameter idle)
         idle_args = sum(1 for a in args if a not in loads and a not in ("self", "cls")
                         and not a.startswith("_"))
-        shadow = stores & BUILTIN_NAMES  # ``list = ...``: rebinding a builtin is rare
+        shadow = stores & _BUILTIN_NAMES  # ``list = ...``: rebinding a builtin is rare
         # a name the broken text binds (``def f(a_type typing)``) that the fix leaves
         # unbound lost its binding; other unbound names are mostly module-level names
         # a function shown alone cannot see, and deleting one is no repair

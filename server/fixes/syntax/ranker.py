@@ -1,22 +1,49 @@
-"""The ranking score: a linear model over candidate features, its fitted weights
-(``data/syntax_ranker.json``, from ``benchmarks/train_syntax_ranker.py``) and the
-features that compare a candidate with the others of the same error.
+"""The ranking score: a linear model over candidate features (:func:`score`), its
+fitted weights (``data/syntax_ranker.json``, from ``benchmarks/train_syntax_ranker.py``)
+and the features that compare a candidate with the others of the same error.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
-# Noisy-channel costs (nats) of the edit kinds beyond log(vocabulary): tuned on
-# synthetic breaks of standard-library code the n-gram prior was not trained on.
 DIST_PENALTY = 0.15  # per token between the edit and the reported error
 NAME_WEIGHT = 0.5  # weight of the file's own evidence for an inserted name (per nat-like unit)
 LOCAL_ONLY_PENALTY = 2.0  # a fix that leaves a later error is less likely the intended one
+# Noisy-channel costs (nats) of the edit kinds beyond log(vocabulary): tuned on
+# synthetic breaks of standard-library code the n-gram prior was not trained on.
 CHANNEL = {"delete": 1.5, "replace": 2.0, "indent": 1.0, "name": 1.0}
 GROUP_KEYS = ("lm",)  # scores compared across the candidates
 GAP_CLIP = 8.0  # nats: beyond this a margin says nothing more
+# Default weights of the ranking features (a linear score, natural-log units). The
+# shipped data/syntax_ranker.json, fitted on breaks of code outside both the prior's
+# training files and the benchmark, overrides them.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "lm": 1.0, "channel": 1.0, "bonus": 1.0, "hint": 1.0, "dist": -DIST_PENALTY,
+    "local_only": -LOCAL_ONLY_PENALTY, "global_name": -CHANNEL["name"] - 0.5,
+    "file_name": -CHANNEL["name"], "name_ns": NAME_WEIGHT, "k_replace": -0.3,
+    "confusion": 0.8,
+}
+RANKER_FILE = Path(__file__).parent.parent / "data" / "syntax_ranker.json"
+
+
+@functools.cache
+def ranker_weights() -> dict[str, float]:
+    """The fitted ranking weights (the defaults if the data file is missing)."""
+    try:
+        data = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+        return {str(k): float(v) for k, v in data["weights"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return dict(DEFAULT_WEIGHTS)
+
+
+def score(feats: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """A candidate's score: the weighted sum of its features (a feature without a
+    weight counts for nothing, so new features can be logged before they are fitted)."""
+    return sum(weights.get(k, 0.0) * v for k, v in feats.items())
 
 
 def group_features(feats: list[dict[str, float]]) -> None:
@@ -41,25 +68,3 @@ def group_features(feats: list[dict[str, float]]) -> None:
                 f[f"top_{key}"] = 1.0
             elif rank < 3:
                 f[f"top3_{key}"] = 1.0
-
-
-# Default weights of the ranking features (a linear score, natural-log units). The
-# shipped data/syntax_ranker.json, fitted on breaks of code outside both the prior's
-# training files and the benchmark, overrides them.
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "lm": 1.0, "channel": 1.0, "bonus": 1.0, "hint": 1.0, "dist": -DIST_PENALTY,
-    "local_only": -LOCAL_ONLY_PENALTY, "global_name": -CHANNEL["name"] - 0.5,
-    "file_name": -CHANNEL["name"], "name_ns": NAME_WEIGHT, "k_replace": -0.3,
-    "confusion": 0.8,
-}
-RANKER_FILE = Path(__file__).parent.parent / "data" / "syntax_ranker.json"
-
-
-@functools.cache
-def ranker_weights() -> dict[str, float]:
-    """The fitted ranking weights (the defaults if the data file is missing)."""
-    try:
-        data = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
-        return {str(k): float(v) for k, v in data["weights"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return dict(DEFAULT_WEIGHTS)

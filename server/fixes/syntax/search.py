@@ -5,29 +5,86 @@ scored by :mod:`.ranker` and turned into validated fixes with an explanation.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
-from tact.server.fixes.lexer import LocalModel, default_prior, lex
-from tact.server.fixes.syntax.candidates import Candidate, chunk_bounds, generate, may_balance
-from tact.server.fixes.syntax.diagnose import compile_error, error_index
+from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex
+from tact.server.fixes.syntax.candidates import Candidate, error_index, generate, may_balance
+from tact.server.fixes.syntax.diagnose import compile_error
 from tact.server.fixes.syntax.features import RankContext
 from tact.server.fixes.syntax.ranker import group_features, ranker_weights
+from tact.server.fixes.syntax.ranker import score as linear_score
 from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
 
 ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
 LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
 
 
-def _window_lines(text: str, start: int, end: int, pad: int = 3) -> str:
+def _chunk_bounds(text: str, line: int, toks: list[Token] | None = None
+                  ) -> tuple[int, int, str]:
+    """Character range of the statement block around ``line`` and a compile prefix.
+
+    Lines inside a multi-line string (a docstring's unindented lines) are no
+    statement boundaries.
+    """
+    lines = text.split("\n")
+    inside: set[int] = set()
+    for t in toks or ():
+        if t.kind == "string" and "\n" in t.text:
+            inside.update(range(t.line + 1, t.line + t.text.count("\n") + 1))
+
+    def indent(i: int) -> int | None:
+        s = lines[i]
+        if not s.strip() or s.lstrip().startswith("#") or i in inside:
+            return None
+        return len(s) - len(s.lstrip(" \t"))
+
+    cont = ("else", "elif", "except", "finally", ")", "]", "}", "case")
+    start = line
+    while start > 0 and (indent(start) != 0 or lines[start].lstrip().startswith(cont)):
+        start -= 1
+    while start > 0 and lines[start - 1].startswith("@"):
+        start -= 1
+    end = line + 1
+    while end < len(lines) and (indent(end) != 0 or lines[end].lstrip().startswith(cont)
+                                or lines[end].startswith(("@", " ", "\t"))):
+        end += 1
+    # a decorator after the block belongs to the next definition, not to this block
+    k = end
+    while k - 1 > line and (not lines[k - 1].strip() or lines[k - 1].startswith("@")):
+        k -= 1
+    if any(lines[j].startswith("@") for j in range(k, end)):
+        end = k
+    prefix = ""
+    if end - start > 60:  # narrow to the innermost def/class around the line
+        ind = indent(line) or 0
+        j = line
+        while j > start:
+            k = indent(j)
+            if k is not None and k <= ind and re.match(r"\s*(async\s+def|def|class)\b", lines[j]):
+                break
+            j -= 1
+        k = indent(j) or 0
+        if j > start and k > 0:
+            e = max(line, j) + 1
+            while e < len(lines) and (indent(e) is None or (indent(e) or 0) > k):
+                e += 1
+            start, end, prefix = j, e, "if 1:\n"
+    cs = sum(len(x) + 1 for x in lines[:start])
+    ce = min(len(text), sum(len(x) + 1 for x in lines[:end]))
+    return cs, ce, prefix
+
+
+def _window_lines(text: str, start: int, end: int, _pad: int = 3) -> str:
     a = text.rfind("\n", 0, start)
-    for _ in range(pad):
+    for _ in range(_pad):
         if a <= 0:
             a = -1
             break
         a = text.rfind("\n", 0, a)
     b = end
-    for _ in range(pad + 1):
+    for _ in range(_pad + 1):
         nb = text.find("\n", b + 1)
         if nb == -1:
             b = len(text)
@@ -54,7 +111,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     if err is None:
         return []
     toks = lex(text)
-    cs, ce, prefix = chunk_bounds(text, err.line, toks)
+    cs, ce, prefix = _chunk_bounds(text, err.line, toks)
     chunk_before = compile_error(prefix + text[cs:ce], parse_only=True)
     if chunk_before is not None and (
             chunk_before.line - prefix.count("\n") + text.count("\n", 0, cs) != err.line):
@@ -117,8 +174,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         scored.append((ctx.features(c, new, validation), c, new, validation))
     group_features([f for f, _, _, _ in scored])
     for feats, c, new, validation in scored:
-        score = sum(weights.get(k, 0.0) * v for k, v in feats.items())
-        good.append((score, c, new, validation))
+        good.append((linear_score(feats, weights), c, new, validation))
         if collect is not None:
             collect.append((feats, new))
     if not good:
@@ -139,7 +195,7 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         rescored = []
         for score, c, new, v in top:
             try:
-                s = scorer(_window_lines(new, c.start, c.start + len(c.text), pad=6))
+                s = scorer(_window_lines(new, c.start, c.start + len(c.text), _pad=6))
             except Exception:
                 s = 0.0
             rescored.append((score + ENGINE_WEIGHT * s, c, new, v))

@@ -118,6 +118,8 @@ def rebound(texts: list[str], j: int) -> bool:
 
 
 def token_class(s: str) -> str:
+    """``kw``, ``name``, ``num``, ``str`` or ``op``: what kind of token an edit removed
+    or inserted (from its text alone)."""
     if keyword.iskeyword(s):
         return "kw"
     if s[:1].isalpha() or s[:1] == "_":
