@@ -19,6 +19,10 @@
 -- On every version, selecting a tact item in the completion menu sends
 -- `tact/didShowCompletion` (the suggestion was really seen); rejections are inferred by
 -- the server.
+-- Fixes: syntax errors and (with settings.fixes.allowExecution = true) failing tests are
+-- diagnostics with quick fixes: vim.lsp.buf.code_action() (`gra` on 0.11) lists them, and
+-- choosing one applies its edit and runs its `tact.fixApplied` command. :TactRunTests runs
+-- the file's tests now (they also run on save); :TactStatus, :TactTrain.
 
 local M = {}
 
@@ -284,6 +288,31 @@ function M.setup(user)
       end
     end
   end, { desc = "tact: show the server status" })
+  vim.api.nvim_create_user_command("TactRunTests", function()
+    -- tact.runTests: the tests that exercise this file run in the server's sandbox (only
+    -- with settings.fixes.allowExecution = true); failures come back as diagnostics with
+    -- quick fixes (vim.lsp.buf.code_action). The reply is a one-line summary.
+    local uri = vim.uri_from_bufnr(0)
+    local params = { command = "tact.runTests", arguments = { uri } }
+    for _, c in ipairs(tact_clients(0)) do
+      local function report(err, result)
+        if err then
+          vim.notify("tact: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+        elseif type(result) ~= "table" or not result.ran then
+          local why = type(result) == "table" and (result.reason or result.note) or nil
+          vim.notify("tact: no tests ran" .. (why and (": " .. why) or ""), vim.log.levels.WARN)
+        else
+          vim.notify(string.format("tact: %d tests, %d failing, %d fixes (%.1f s)",
+            result.tests or 0, result.failed or 0, result.fixes or 0, result.seconds or 0))
+        end
+      end
+      if has("0.11") then
+        c:request("workspace/executeCommand", params, report, 0)
+      else
+        c.request("workspace/executeCommand", params, report, 0)
+      end
+    end
+  end, { desc = "tact: run the tests of this file (needs fixes.allowExecution)" })
   vim.api.nvim_create_user_command("TactTrain", function()
     for _, c in ipairs(tact_clients(0)) do
       request(c, "workspace/executeCommand", { command = "tact.trainModel", arguments = {} }, 0)

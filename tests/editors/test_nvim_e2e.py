@@ -54,8 +54,8 @@ def nvim(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mon
     session.close()
 
 
-def _setup(nvim: Any, ws: EditorWorkspace) -> None:
-    settings = {"telemetry": {"url": ws.telemetry_url}, "gate": {"enabled": False}}
+def _setup(nvim: Any, ws: EditorWorkspace, **extra: Any) -> None:
+    settings = {"telemetry": {"url": ws.telemetry_url}, "gate": {"enabled": False}, **extra}
     nvim.exec_lua(
         "local path, cmd, settings = ...\n"
         "local tact = dofile(path)\n"
@@ -171,3 +171,44 @@ def test_quick_fix_code_action_is_applied_and_recorded(
     assert fixed, f"fix not applied: {nvim.current.buffer[:]}"
     taken = wait_for(lambda: [d for d in ws.decisions() if d.kind == "fix" and accepted(d)], 20)
     assert taken, f"no accepted fix in the store: {[(d.kind, d.outcome) for d in ws.decisions()]}"
+
+
+def test_run_tests_command_reports_the_failing_test_as_a_diagnostic(
+    nvim: Any, editor_workspace: EditorWorkspace
+) -> None:
+    """:TactRunTests runs the file's tests in the server's sandbox (allowed in settings):
+    the failing assertion becomes a `tact` diagnostic on the buggy module, the summary a
+    message, and the code action menu then offers a fix."""
+    ws = editor_workspace
+    module = ws.root / "calc.py"
+    module.write_text("def add(a, b):\n    return a - b\n")
+    (ws.root / "test_calc.py").write_text(
+        "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
+    _setup(nvim, ws, fixes={"allowExecution": True, "timeoutSeconds": 10})
+    nvim.exec_lua("_G.seen = {}; vim.notify = function(m) table.insert(_G.seen, m) end")
+    nvim.command(f"edit {module}")
+    _wait_ready(nvim, ws)
+    nvim.command("TactRunTests")
+    summary = wait_for(
+        lambda: [m for m in nvim.exec_lua("return _G.seen") if "failing" in m], timeout=90
+    )
+    assert summary and "1 failing" in summary[0], nvim.exec_lua("return _G.seen")
+    found = wait_for(
+        lambda: [d for d in nvim.exec_lua("return vim.diagnostic.get(0)")
+                 if d.get("source") == "tact" and "test_add" in d["message"]],
+        timeout=30,
+    )
+    assert found, nvim.exec_lua("return vim.diagnostic.get(0)")
+    assert found[0]["lnum"] == 1  # on `return a - b`, the line the failing run blames
+    titles = nvim.exec_lua(
+        "local r = vim.lsp.buf_request_sync(0, 'textDocument/codeAction', {\n"
+        "  textDocument = vim.lsp.util.make_text_document_params(0),\n"
+        "  range = {start = {line = 1, character = 0}, ['end'] = {line = 1, character = 0}},\n"
+        "  context = {diagnostics = {}}}, 30000) or {}\n"
+        "local out = {}\n"
+        "for _, v in pairs(r) do for _, a in ipairs(v.result or {}) do\n"
+        "  table.insert(out, a.title) end end\n"
+        "return out"
+    )
+    assert any("replace `-` with `+`" in t and "test_add" in t for t in titles), titles
