@@ -99,11 +99,13 @@ local function tact_clients(bufnr)
   return list
 end
 
-local function request(client, method, params, bufnr)
+--- client:request on 0.11+, client.request before; `handler(err, result)` is optional.
+local function request(client, method, params, bufnr, handler)
+  handler = handler or function() end
   if has("0.11") then
-    return client:request(method, params, function() end, bufnr)
+    return client:request(method, params, handler, bufnr)
   end
-  return client.request(method, params, function() end, bufnr)
+  return client.request(method, params, handler, bufnr)
 end
 
 local function notify(client, method, params)
@@ -281,11 +283,7 @@ function M.setup(user)
       local function show(err, result)
         vim.notify(err and ("tact: " .. vim.inspect(err)) or vim.inspect(result))
       end
-      if has("0.11") then
-        c:request("tact/status", {}, show, 0)
-      else
-        c.request("tact/status", {}, show, 0)
-      end
+      request(c, "tact/status", {}, 0, show)
     end
   end, { desc = "tact: show the server status" })
   vim.api.nvim_create_user_command("TactRunTests", function()
@@ -306,11 +304,7 @@ function M.setup(user)
             result.tests or 0, result.failed or 0, result.fixes or 0, result.seconds or 0))
         end
       end
-      if has("0.11") then
-        c:request("workspace/executeCommand", params, report, 0)
-      else
-        c.request("workspace/executeCommand", params, report, 0)
-      end
+      request(c, "workspace/executeCommand", params, 0, report)
     end
   end, { desc = "tact: run the tests of this file (needs fixes.allowExecution)" })
   vim.api.nvim_create_user_command("TactTrain", function()
