@@ -272,7 +272,8 @@ def _lost_for_good(orig: str, broken: str) -> bool:
                for x in lex(orig[s:e]))
 
 
-def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = False) -> str:
+def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = False,
+                 lost_words: bool = True) -> str:
     """Run the syntax fixer on (original, broken, kind) cases and print the report;
     right = the first fix has the original's AST. Returns the per-kind line.
 
@@ -307,9 +308,10 @@ def repair_cases(title: str, cases: list[tuple[str, str, str]], ceiling: bool = 
             row[1] += ok or any(_same_ast(new, orig) for _, new in got)
             row[2] += ok
     _report(title, len(cases), shown, right, times)
-    print(f"  lost for good: {lost_for_good}/{len(cases)} breaks took away a name, number or "
-          "string the document has nowhere else (and no keyword, builtin or common name): "
-          f"no fixer can repair more than {1 - lost_for_good / max(1, len(cases)):.1%}")
+    if lost_words:
+        print(f"  lost for good: {lost_for_good}/{len(cases)} breaks took away a name, number "
+              "or string the document has nowhere else (and no keyword, builtin or common "
+              f"name): no fixer can repair more than {1 - lost_for_good / max(1, len(cases)):.1%}")
     if reach:
         total = sum(r[1] for r in reach.values())
         print(f"  ceiling: original among the compiling candidates for {total}/{len(cases)} = "
@@ -387,6 +389,100 @@ def bench_natural(limit: int, seed: int = 0) -> None:
     cases = [(orig, broken, kind.split()[0])
              for orig, broken, kind in make_natural_breaks(limit, seed=seed)]
     print(repair_cases("natural slips (missing closer/colon/comma, doubled operator)", cases))
+
+
+def make_pasted_breaks(n: int, seed: int = 0,
+                       files: list[Path] | None = None) -> list[tuple[str, str, str]]:
+    """(original, broken, kind): code as a paste from a web page, a document or a chat
+    leaves it. One of: the strings of one line in typographic quotes (``quotes``), the
+    indentation of a run of lines in no-break spaces (``nbsp``), a minus sign as an en
+    dash or U+2212 (``dash``), a zero-width space after a token (``zero-width``), a
+    bracket, comma or colon in its full-width form (``full-width``). Characters inside
+    strings and comments are never touched: a paste keeps them, and Python accepts them.
+    """
+    from tact.server.fixes.lexer import stdlib_files
+
+    rng = random.Random(seed)
+    funcs: list[str] = []
+    for p in stdlib_files(1) if files is None else files:
+        try:
+            funcs += _functions_from(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    rng.shuffle(funcs)
+    full = {"(": "\uff08", ")": "\uff09", ",": "\uff0c", ":": "\uff1a", "[": "\uff3b",
+            "]": "\uff3d"}
+    out = []
+    for src in funcs:
+        if len(out) >= n:
+            break
+        try:
+            toks = _tokens(src)
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        kind = rng.choice(["quotes", "nbsp", "dash", "zero-width", "full-width"])
+        edits: list[tuple[int, int, str]] = []  # (start, end, new text)
+        if kind == "quotes":
+            strs = [t for t in toks if t.type == tokenize.STRING and t.start[0] == t.end[0]
+                    and t.string[:1] in "'\"" and t.string[-1:] == t.string[:1]
+                    and len(t.string) >= 2 and t.string[:3] not in ('"""', "'''")]
+            if not strs:
+                continue
+            row = rng.choice(strs).start[0]
+            for t in (t for t in strs if t.start[0] == row):
+                a, b = _offset(src, t.start), _offset(src, t.end)
+                o, c = ("\u201c", "\u201d") if t.string[0] == '"' else ("\u2018", "\u2019")
+                edits += [(a, a + 1, o), (b - 1, b, c)]
+        elif kind == "nbsp":
+            lines = src.split("\n")
+            in_string = {r - 1 for t in toks if t.type == tokenize.STRING
+                         for r in range(t.start[0] + 1, t.end[0] + 1)}  # 0-based rows
+            rows = [i for i, ln in enumerate(lines)
+                    if ln.startswith("    ") and i not in in_string]
+            if not rows:
+                continue
+            first = rng.choice(rows)
+            starts = _line_starts(src)
+            for i in range(first, min(len(lines), first + rng.randint(1, 4))):
+                w = len(lines[i]) - len(lines[i].lstrip(" "))
+                if w and lines[i].strip() and i not in in_string:
+                    edits.append((starts[i], starts[i] + w, "\u00a0" * w))
+        else:
+            if kind == "dash":
+                pool = [t for t in toks if t.type == tokenize.OP and t.string == "-"]
+            elif kind == "full-width":
+                pool = [t for t in toks if t.type == tokenize.OP and t.string in full]
+            else:
+                pool = [t for t in toks if t.type in (tokenize.NAME, tokenize.OP)]
+            if not pool:
+                continue
+            t = rng.choice(pool)
+            a, b = _offset(src, t.start), _offset(src, t.end)
+            if kind == "dash":
+                edits.append((a, b, rng.choice(["\u2013", "\u2212"])))
+            elif kind == "full-width":
+                edits.append((a, b, full[t.string]))
+            else:
+                edits.append((b, b, "\u200b"))
+        broken = src
+        for a, b, new in sorted(edits, reverse=True):
+            broken = broken[:a] + new + broken[b:]
+        if broken == src:
+            continue
+        try:
+            compile(broken, "<b>", "exec")
+            continue  # still valid Python (a no-break space inside brackets)
+        except SyntaxError:
+            out.append((src, broken, kind))
+        except ValueError:
+            continue
+    return out
+
+
+def bench_pasted(limit: int, seed: int = 0) -> None:
+    print(repair_cases("pasted characters (typographic quotes, no-break spaces, dashes, "
+                       "zero-width spaces, full-width forms)", make_pasted_breaks(limit, seed),
+                       lost_words=False))
 
 
 # --------------------------------------------------------------------------- cpython
@@ -588,7 +684,7 @@ def _passes_all(fixed: str, row: dict, bodies: list[str], param: str, helpers: s
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("part", nargs="?", default="all",
-                    choices=["all", "humanevalfix", "cpython", "breaks", "natural"])
+                    choices=["all", "humanevalfix", "cpython", "breaks", "natural", "pasted"])
     ap.add_argument("--limit", type=int, default=10**6)
     ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
     ap.add_argument("--seed", type=int, default=0,
@@ -609,6 +705,8 @@ def main() -> None:
                          ceiling=args.ceiling)
     if args.part in ("all", "natural"):
         bench_natural(min(args.limit, 300), seed=args.seed)
+    if args.part in ("all", "pasted"):
+        bench_pasted(min(args.limit, 300), seed=args.seed)
     if args.part in ("all", "cpython"):
         bench_cpython(args.limit)
     if args.part in ("all", "humanevalfix"):

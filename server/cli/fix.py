@@ -117,6 +117,7 @@ def fix_scores(fixes: list, model_dir: str | None, precision: str) -> list[float
 
 def source_slice(source: str, fix: object) -> str:
     """The original text the fix replaces."""
+    source = source.removeprefix("\ufeff")  # positions count without a byte-order mark
     lines = source.split("\n")
     span = fix.span  # type: ignore[attr-defined]
     start = sum(len(x) + 1 for x in lines[: span.start_line]) + span.start_char

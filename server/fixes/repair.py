@@ -29,6 +29,8 @@ from tact.server.fixes.sandbox import RunReport, Sandbox, SandboxError, TestResu
 from tact.server.fixes.syntax import compile_error, syntax_fixes, syntax_problems
 from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
 
+BOM = "\ufeff"  # a byte-order mark some Windows editors write before the code
+
 PRECISION = {
     # max candidates, suspicious lines, max edit chars, probes required to agree
     "lenient": {"candidates": 3000, "lines": 12, "edit": 60, "agree": False, "budget": 30.0,
@@ -269,10 +271,26 @@ def repair_file(path: Path, tests: Sequence[Path] | None = None, *, source: str 
     user's code in the sandbox: callers must only pass ``run_tests=True`` when
     execution is allowed.
     """
-    t0 = time.perf_counter()
     path = Path(path).resolve()
     if source is None:
         source = path.read_text(encoding="utf-8")
+    if not source.startswith(BOM):
+        return _repair(path, tests, source, precision, timeout, memory_mb, max_fixes,
+                       scorer, workers, run_tests, progress)
+    # A byte-order mark is no character of the code (Python and editors skip it):
+    # positions count without it, and each fixed file keeps it.
+    result = _repair(path, tests, source[1:], precision, timeout, memory_mb, max_fixes,
+                     scorer, workers, run_tests, progress)
+    for f in result.fixes:
+        f.fixed_source = BOM + f.fixed_source
+    return result
+
+
+def _repair(path: Path, tests: Sequence[Path] | None, source: str, precision: str,
+            timeout: float, memory_mb: int, max_fixes: int,
+            scorer: Callable[[str], float] | None, workers: int, run_tests: bool,
+            progress: Callable[[str], None] | None) -> RepairResult:
+    t0 = time.perf_counter()
     cfg = PRECISION.get(precision, PRECISION["standard"])
     result = RepairResult()
     if compile_error(source, str(path)) is not None:

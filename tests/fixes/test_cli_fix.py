@@ -79,3 +79,14 @@ def test_unreadable_input_is_a_one_line_error(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00bad")
     r = run_tact("fix", str(binary))
     assert r.returncode == 2 and "not UTF-8" in r.stderr
+
+
+def test_a_byte_order_mark_is_no_character_of_the_code(tmp_path: Path) -> None:
+    path = tmp_path / "bom.py"
+    path.write_bytes(b"\xef\xbb\xbfdef f(a, b)\n    return a + b\n")
+    r = run_tact("fix", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    fixes = json.loads(r.stdout)
+    assert fixes and fixes[0]["operator"] == "insert ':'"
+    assert fixes[0]["range"]["start"] == {"line": 0, "character": 11}  # as the editor counts
+    assert fixes[0]["fixed_source"] == "\ufeffdef f(a, b):\n    return a + b\n"

@@ -238,6 +238,24 @@ async def test_syntax_fix_positions_count_utf16_units(tmp_path: Path) -> None:
         assert hover is not None and hover.range == diags[0].range
 
 
+async def test_pasted_typographic_quotes_get_one_fix_in_utf16_units(tmp_path: Path) -> None:
+    """Code pasted from a chat or a document: the typographic quotes around code become
+    ASCII in one edit whose range counts the emoji between them as two UTF-16 units;
+    the quotes in the comment stay."""
+    source = 'def label():\n    return \u201c\U0001f642 ok\u201d  # \u201cquoted\u201d\n'
+    ws = write_project(tmp_path / "ws", {"app.py": source})
+    async with server(ws, {}) as (client, _url):
+        uri = open_doc(client, ws / "app.py")
+        diags = await diagnostics(client, uri, "syntax-error", timeout=20)
+        assert diags[0].range.start.line == 1 and "U+201C" in diags[0].message
+        found = await actions(client, uri, diags)
+        assert found and "pasted characters" in found[0].title
+        edit = found[0].edit.changes[uri][0]
+        assert apply_edit_utf16(source, edit) == (
+            'def label():\n    return "\U0001f642 ok"  # \u201cquoted\u201d\n')
+        assert edit.range.end.character - edit.range.start.character == 7  # emoji: 2 units
+
+
 async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
     tests = TEST_CALC + f"\n\nopen({str(marker)!r}, 'w').write('ran')\n"

@@ -8,6 +8,7 @@ from tact.server.fixes.syntax import (
     compile_error,
     may_balance,
     ranker_weights,
+    search,
     syntax_fixes,
 )
 
@@ -278,3 +279,43 @@ def test_calls_with_a_count_of_arguments_the_callee_cannot_take_are_counted() ->
     assert arity_mismatches(_ast.parse(code + bad)) == 3
     assert arity_mismatches(_ast.parse(code.replace("return self.m(x)",
                                                      "return self.m(x, x)"))) == 1
+
+
+def _huge_module(n: int) -> str:
+    return "".join(f"@register\ndef f{i}(a, b):\n    \"\"\"Add.\n\nScaled.\"\"\"\n"
+                   f"    return a + b * {i}\n\n\n" for i in range(n))
+
+
+def test_a_huge_file_is_searched_around_its_error_and_fixed_whole() -> None:
+    good = _huge_module(6000)
+    assert len(good) > search.HUGE_FILE
+    broken = good.replace("def f3000(a, b):", "def f3000(a, b)")
+    line = broken.split("\n").index("def f3000(a, b)")
+    fixes = syntax_fixes(broken)
+    assert fixes and fixes[0].fixed_source == good
+    assert fixes[0].span.start_line == line  # lines count in the file, not the excerpt
+    assert fixes[0].problem is not None and fixes[0].problem.span.start_line == line
+    assert f"(line {line + 1})" in fixes[0].title
+    assert f"at line {line + 1}," in fixes[0].explanation
+
+
+def test_a_huge_files_excerpt_starts_and_ends_at_whole_statements() -> None:
+    text = _huge_module(6000)
+    err = compile_error(text.replace("def f3000(a, b):", "def f3000(a, b)"))
+    assert err is not None
+    bounds = search._excerpt_bounds(text, err)
+    assert bounds is not None
+    a, b, line0 = bounds
+    assert text[:a].count("\n") == line0 and 0 < a < b < len(text)
+    # not inside a docstring, not between a decorator and its function
+    assert text[a:].startswith("@register\ndef ") and text[b:].startswith("@register\ndef ")
+    assert compile_error(text[a:b]) is None and compile_error(text[:a]) is None
+
+
+def test_a_huge_file_whose_excerpt_would_cut_a_string_is_searched_whole() -> None:
+    # one long string around the error: no clean cut has the same error
+    body = "".join(f"line {i}\n" for i in range(60000))
+    good = f'DOC = """\n{body}"""\n\n\ndef f(a, b):\n    return a + b\n\n\nEND = """\n{body}"""\n'
+    broken = good.replace("def f(a, b):", "def f(a, b)")
+    fixes = syntax_fixes(broken)
+    assert fixes and fixes[0].fixed_source == good

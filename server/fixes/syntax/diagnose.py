@@ -37,15 +37,21 @@ def compile_error(text: str, filename: str = "<file>", *,
             compile(text, filename, "exec", ast.PyCF_ONLY_AST if parse_only else 0,
                     dont_inherit=True)
     except SyntaxError as exc:
-        err = _locate(text, exc)
+        err = _null_byte(text, exc.msg or "") or _locate(text, exc)
         if err.message.startswith("positional argument follows keyword argument"):
             span = positional_after_keyword(lex(text), err.offset)
             if span is not None:
                 err = _at_span(text, err.message, *span)
         return err
     except (ValueError, OverflowError, MemoryError, RecursionError) as exc:
-        return CompileError(str(exc), 0, 0, 0, 0, 0)
+        return _null_byte(text, str(exc)) or CompileError(str(exc), 0, 0, 0, 0, 0)
     return None
+
+
+def _null_byte(text: str, message: str) -> CompileError | None:
+    """A null byte, which Python reports with no position, placed where it is."""
+    nul = text.find("\x00") if "null bytes" in message else -1
+    return _at_span(text, message, nul, nul + 1) if nul >= 0 else None
 
 
 def _locate(text: str, exc: SyntaxError) -> CompileError:

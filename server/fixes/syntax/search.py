@@ -5,20 +5,33 @@ scored by :mod:`.ranker` and turned into validated fixes with an explanation.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex
 from tact.server.fixes.syntax.candidates import Candidate, error_index, generate, may_balance
-from tact.server.fixes.syntax.diagnose import compile_error
+from tact.server.fixes.syntax.diagnose import CompileError, compile_error
 from tact.server.fixes.syntax.features import RankContext
 from tact.server.fixes.syntax.ranker import group_features, ranker_weights
 from tact.server.fixes.syntax.ranker import score as linear_score
+from tact.server.fixes.syntax.typography import is_typography_error, typography_fix
 from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
 
 ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
 LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
+# From this size the search reads only the top-level statements within HUGE_REACH lines
+# of the error: lexing and modelling a whole 1 MB file costs seconds, compiling it once
+# a fraction of one.
+HUGE_FILE = 300_000
+HUGE_REACH = 1500
+# Lines that begin a top-level definition, import or assignment: a column-0 line of a docstring or
+# of a bracketed expression rarely looks like one (and a cut that changes the error is
+# caught: the whole file is searched then).
+_STATEMENT = re.compile(
+    r"(@|def |async def |class |import |from \S+ import |if __name__\b|[A-Za-z_]\w* = )")
 
 
 def _chunk_bounds(text: str, line: int, toks: list[Token] | None = None
@@ -110,6 +123,85 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     err = compile_error(text, filename)
     if err is None:
         return []
+    if is_typography_error(err):  # pasted quotes, spaces, dashes: one fix mends them all
+        pasted = typography_fix(text, filename, budget=budget)
+        if pasted is not None:
+            return [pasted]
+    if len(text) > HUGE_FILE:
+        fixes = _fixes_in_excerpt(text, err, precision=precision, max_fixes=max_fixes,
+                                  scorer=scorer, filename=filename, budget=budget,
+                                  collect=collect)
+        if fixes is not None:
+            return fixes
+    return _search(text, err, precision=precision, max_fixes=max_fixes, scorer=scorer,
+                   budget=budget, collect=collect)
+
+
+def _statement_start(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` begins a top-level definition or import (a safe place to cut)."""
+    prev = lines[i - 1] if i > 0 else ""
+    return (_STATEMENT.match(lines[i]) is not None and not prev.startswith("@")
+            and not prev.rstrip().endswith("\\"))
+
+
+def _excerpt_bounds(text: str, err: CompileError) -> tuple[int, int, int] | None:
+    """(start, end, first line) of whole top-level statements around the error, about
+    HUGE_REACH lines on each side, or None when that is the whole file anyway."""
+    lines = text.split("\n")
+    s = max(0, err.line - HUGE_REACH)
+    while s > 0 and not _statement_start(lines, s):
+        s -= 1
+    while s > 0 and lines[s - 1].startswith("@"):
+        s -= 1
+    e = min(len(lines), err.end_line + 1 + HUGE_REACH)
+    while e < len(lines) and not _statement_start(lines, e):
+        e += 1
+    if s == 0 and e >= len(lines):
+        return None
+    a = sum(len(x) + 1 for x in lines[:s])
+    b = min(len(text), sum(len(x) + 1 for x in lines[:e]))
+    return a, b, s
+
+
+def _fixes_in_excerpt(text: str, err: CompileError, *, filename: str,
+                      **search: Any) -> list[Fix] | None:
+    """Fixes of a huge file's error found in the statements around it, as fixes of the
+    whole file; None when no clean excerpt has the same error (search the whole file).
+
+    Top-level statements compile independently, so when the text before and after the
+    excerpt compiles on its own, an edit that makes the excerpt compile makes the file
+    compile; otherwise each fix is checked on the whole file.
+    """
+    bounds = _excerpt_bounds(text, err)
+    if bounds is None:
+        return None
+    a, b, line0 = bounds
+    part = text[a:b]
+    perr = compile_error(part, filename)
+    if perr is None or perr.message != err.message or perr.line + line0 != err.line:
+        return None  # the cut changed what the compiler sees (a string cut in two?)
+    rest_ok = compile_error(text[:a] + "\n" + text[b:]) is None
+    out: list[Fix] = []
+    for f in _search(part, perr, line0=line0, **search):
+        new = text[:a] + f.fixed_source + text[b:]
+        if not rest_ok and f.validation == "compiles" and compile_error(new) is not None:
+            continue
+        moved: dict[str, Any] = {"span": _shift(f.span, line0), "fixed_source": new}
+        if f.problem is not None:
+            moved["problem"] = dataclasses.replace(f.problem, span=_shift(f.problem.span, line0))
+        out.append(dataclasses.replace(f, **moved))
+    return out
+
+
+def _shift(span: Span, lines: int) -> Span:
+    return Span(span.start_line + lines, span.start_char, span.end_line + lines, span.end_char)
+
+
+def _search(text: str, err: CompileError, *, precision: str, max_fixes: int,
+            scorer: Callable[[str], float] | None, budget: float,
+            collect: list[tuple[dict[str, float], str]] | None, line0: int = 0) -> list[Fix]:
+    """The search of :func:`syntax_fixes` for the error ``err`` of ``text`` (an excerpt
+    of a file from its line ``line0``: the messages count lines in the file)."""
     toks = lex(text)
     cs, ce, prefix = _chunk_bounds(text, err.line, toks)
     chunk_before = compile_error(prefix + text[cs:ce], parse_only=True)
@@ -224,10 +316,10 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         span = span_of(text, s, e)
         removed = text[s:e]
         what = _describe(c, removed, t)
-        line_no = span.start_line + 1
+        line_no = span.start_line + 1 + line0
         title = f"Fix syntax: {what} (line {line_no})"
         explanation = (
-            f"Python reports `SyntaxError: {err.message}` at line {err.line + 1}, "
+            f"Python reports `SyntaxError: {err.message}` at line {err.line + 1 + line0}, "
             f"column {err.col + 1}. {_gerund(what)} at line {line_no} makes the "
             + ("file compile" if validation == "compiles" else "statement compile "
                "(later errors remain)")
