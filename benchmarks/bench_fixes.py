@@ -31,6 +31,7 @@ import ast
 import functools
 import io
 import json
+import keyword
 import random
 import statistics
 import sys
@@ -485,6 +486,121 @@ def bench_pasted(limit: int, seed: int = 0) -> None:
                        lost_words=False))
 
 
+HABITS = ("keyword typo", "c operator", "else if", "print statement", "def without ()",
+          "// comment", "word order", "quote lost")
+
+
+def make_habit_breaks(n: int, seed: int = 0,
+                      files: list[Path] | None = None) -> list[tuple[str, str, str]]:
+    """(original, broken, kind): mistakes of habit in real functions, the kinds drawn
+    evenly: a keyword misspelt by one slip (a letter left out, doubled, or swapped with
+    its neighbour: ``retrun``), a C/JavaScript operator (``&&``, ``||``, ``!x``,
+    ``===``, ``!==``, ``i++``), ``else if`` for ``elif``, Python 2's ``print x``, ``def f:``
+    for ``def f():``, a ``//`` comment, ``not is`` / ``in not`` for ``is not`` /
+    ``not in``, or the opening or closing quote of a one-line string lost."""
+    from tact.server.fixes.lexer import stdlib_files
+
+    rng = random.Random(seed)
+    funcs: list[str] = []
+    for p in stdlib_files(1) if files is None else files:
+        try:
+            funcs += _functions_from(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    rng.shuffle(funcs)
+    out = []
+    for src in funcs:
+        if len(out) >= n:
+            break
+        try:
+            toks = _tokens(src)
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        kind = HABITS[len(out) % len(HABITS)]
+        edits = _habit_edits(kind, src, toks, rng)
+        if not edits:
+            continue
+        a, b, new = rng.choice(edits)
+        broken = src[:a] + new + src[b:]
+        try:
+            compile(broken, "<b>", "exec")
+            continue  # still valid Python
+        except SyntaxError:
+            out.append((src, broken, kind))
+        except ValueError:
+            continue
+    return out
+
+
+def _habit_edits(kind: str, src: str, toks: list[tokenize.TokenInfo],
+                 rng: random.Random) -> list[tuple[int, int, str]]:
+    """The places ``kind`` can be made in ``src``: (start, end, new text)."""
+    out: list[tuple[int, int, str]] = []
+    code = [t for t in toks if t.type in (tokenize.NAME, tokenize.OP, tokenize.NUMBER,
+                                          tokenize.STRING)]
+    for k, t in enumerate(code):
+        a, b = _offset(src, t.start), _offset(src, t.end)
+        prev = code[k - 1].string if k else ""
+        nxt = code[k + 1].string if k + 1 < len(code) else ""
+        w = t.string
+        if kind == "keyword typo" and keyword.iskeyword(w) and w.islower() and len(w) >= 3:
+            i = rng.randrange(len(w) - 1)
+            slip = rng.choice([w[:i] + w[i + 1] + w[i] + w[i + 2 :],  # swapped neighbours
+                               w[:i] + w[i + 1 :], w[:i] + w[i] + w[i:]])  # left out, doubled
+            if slip != w and not keyword.iskeyword(slip):
+                out.append((a, b, slip))
+        elif kind == "c operator":
+            c = {"and": "&&", "or": "||", "==": "===", "!=": "!=="}.get(w)
+            if c:
+                out.append((a, b, c))
+            elif w == "not" and prev != "is" and nxt != "in":
+                out.append((a, _offset(src, code[k + 1].start), "!"))
+            elif w in ("+=", "-=") and nxt == "1" and code[k + 1].end[0] != (
+                    code[k + 2].start[0] if k + 2 < len(code) else -1) and prev.isidentifier():
+                out.append((_offset(src, code[k - 1].end), _offset(src, code[k + 1].end),
+                            w[0] * 2))
+        elif kind == "else if" and w == "elif":
+            out.append((a, b, "else if"))
+        elif kind == "print statement" and w == "print" and nxt == "(" and (
+                k == 0 or code[k - 1].end[0] < t.start[0]):
+            close = _closing(code, k + 1)
+            if close is not None and close + 1 < len(code) and code[close].end[0] == t.start[0] \
+                    and code[close + 1].start[0] > t.start[0] and close > k + 2:
+                inner = src[_offset(src, code[k + 2].start) : _offset(src, code[close - 1].end)]
+                out.append((a, _offset(src, code[close].end), "print " + inner))
+        elif kind == "def without ()" and w == "def" and k + 3 < len(code) and (
+                code[k + 2].string == "(" and code[k + 3].string == ")"):
+            out.append((_offset(src, code[k + 1].end), _offset(src, code[k + 3].end), ""))
+        elif kind == "word order" and (w, nxt) in (("is", "not"), ("not", "in")):
+            out.append((a, _offset(src, code[k + 1].end), f"{nxt} {w}"))
+        elif kind == "quote lost" and t.type == tokenize.STRING and t.start[0] == t.end[0] \
+                and w[:1] in "'\"" and len(w) >= 3 and w[:3] not in ('"""', "'''"):
+            out.append(rng.choice([(a, a + 1, ""), (b - 1, b, "")]))
+    if kind == "// comment":  # ``_tokens`` leaves comments out
+        for t in tokenize.generate_tokens(io.StringIO(src).readline):
+            if t.type == tokenize.COMMENT and not src[: _offset(src, t.start)].split(
+                    "\n")[-1].strip():
+                a = _offset(src, t.start)
+                out.append((a, a + 1, "//"))
+    return out
+
+
+def _closing(code: list[tokenize.TokenInfo], k: int) -> int | None:
+    depth = 0
+    for j in range(k, len(code)):
+        depth += code[j].string in "([{" and code[j].type == tokenize.OP
+        depth -= code[j].string in ")]}" and code[j].type == tokenize.OP
+        if depth == 0:
+            return j
+    return None
+
+
+def bench_habits(limit: int, seed: int = 0) -> None:
+    cases = make_habit_breaks(limit, seed)
+    print(repair_cases("mistakes of habit (keyword typo, C operator, else if, print x, def f:, "
+                       "// comment, word order, quote lost)", cases, lost_words=False))
+
+
 # --------------------------------------------------------------------------- cpython
 
 
@@ -684,7 +800,8 @@ def _passes_all(fixed: str, row: dict, bodies: list[str], param: str, helpers: s
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("part", nargs="?", default="all",
-                    choices=["all", "humanevalfix", "cpython", "breaks", "natural", "pasted"])
+                    choices=["all", "humanevalfix", "cpython", "breaks", "natural", "pasted",
+                             "habits"])
     ap.add_argument("--limit", type=int, default=10**6)
     ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
     ap.add_argument("--seed", type=int, default=0,
@@ -705,6 +822,8 @@ def main() -> None:
                          ceiling=args.ceiling)
     if args.part in ("all", "natural"):
         bench_natural(min(args.limit, 300), seed=args.seed)
+    if args.part in ("all", "habits"):
+        bench_habits(min(args.limit, 400), seed=args.seed)
     if args.part in ("all", "pasted"):
         bench_pasted(min(args.limit, 300), seed=args.seed)
     if args.part in ("all", "cpython"):

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from tact.server.fixes.calls import open_brackets
-from tact.server.fixes.lexer import Token, default_prior
+from tact.server.fixes.lexer import Token, default_prior, lex
 from tact.server.fixes.syntax.diagnose import CompileError
 
 INSERT_TOKENS = [":", ")", "]", "}", "(", "[", "{", ",", ".", "=", "==", "'", '"', "in",
@@ -32,6 +32,11 @@ CONFUSIONS = {"=": ["=="], "==": ["="], ":": [";", ","], ";": [":"], ",": [".", 
               ".": [","], "(": ["["], "[": ["("], ")": ["]", "}"], "]": [")"], "{": ["("],
               "}": [")"], "else": ["elif"], "elif": ["else"]}
 CLOSER = {"(": ")", "[": "]", "{": "}"}
+# A quote placed further from the stray one turns more code into string content, which
+# the token LM (paying for fewer tokens) rewards: each token swallowed beyond the nearest
+# place costs this much (nats: more than the LM gains per token it no longer scores,
+# about 1 to 1.2, and the group features that come with ranking first).
+SWALLOW_COST = 2.0
 BRACKET_ERROR = re.compile(r"was never closed|^unmatched '|does not match opening")
 BRACKET_OR_QUOTE = frozenset("()[]{}'\"")
 NAMES = 16  # identifiers tried for insertion/replacement near the error
@@ -166,6 +171,15 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             names.append(t.text)
     pick = _NamePicker(toks, names, err.line)
     literals = _file_literals(toks, e)
+    # an unterminated string holds what the programmer typed: it is closed (below), never
+    # dropped, and no other word is turned into a string for it
+    open_string = next((t for t in toks if t.kind == "string" and t.start <= err.offset < t.end),
+                       None) if "unterminated" in msg else None
+    if open_string is not None:
+        insert_tokens = [x for x in INSERT_TOKENS if x not in ("'", '"')]
+        literals = [x for x in literals if x != open_string.text]
+    else:
+        insert_tokens = INSERT_TOKENS
     # insertions
     for i in range(lo, (closers_only_until or hi) + 1):
         offsets = set()
@@ -182,7 +196,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         elif i == len(toks):
             offsets.add(len(text.rstrip()))
         far = i > hi
-        vocab = [CLOSER[m.group(1)]] if far and m else INSERT_TOKENS
+        vocab = [CLOSER[m.group(1)]] if far and m else insert_tokens
         for off in offsets:
             for tok in vocab:
                 new = _pad(text, text[:off], text[off:], tok)
@@ -203,6 +217,8 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
     # deletions and replacements
     for i in range(lo, closers_only_until or hi):
         t = toks[i]
+        if t is open_string:
+            continue
         end = t.end
         line_start = text.rfind("\n", 0, t.start) + 1
         if not text[line_start : t.start].strip():  # first on its line: take the space too
@@ -220,7 +236,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             named = [(x, {"file_name": 1.0, "name_ns": ns}) for x, ns in pick.best(i - 1, i + 1)]
             named += [(x, {"global_name": 1.0}) for x in _global_names(toks, i, i + 1, names)]
             named += [(x, {"file_literal": 1.0}) for x in literals]
-        for r, tags in [(x, {}) for x in INSERT_TOKENS] + named:
+        for r, tags in [(x, {}) for x in insert_tokens] + named:
             if r == t.text:
                 continue
             new = _pad(text, text[: t.start], text[t.end :], r)
@@ -239,12 +255,33 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             body_end = s.end
             line_end = text.find("\n", s.start)
             body_end = line_end if line_end != -1 and "triple" not in msg else body_end
-            for k in range(s.start + 1, body_end + 1):
-                if k == body_end or text[k] in ")]},:":
-                    out.append(Candidate(k, k, q, f"insert {q!r}", e, bonus=1.0))
+            # its closing quote lost: close it at the line's end or before a closer, comma,
+            # colon, `` % `` or `` + ``, the nearest first (a string seldom swallows the
+            # code after it)
+            closes = [k for k in range(s.start + 1, body_end + 1)
+                      if k == body_end or text[k] in ")]},:" or text[k : k + 3] in (" % ", " + ")]
+            for k in closes:  # the open string is one token: lex what it would swallow
+                out.append(Candidate(k, k, q, f"insert {q!r}", e,
+                                     bonus=_swallowed(lex(text[closes[0] : k]), 0, k)))
+            # or its opening quote lost (``f(name', x)``): the quote closes a string that
+            # began after an operator, a bracket or a keyword earlier on the line
+            k = next((j for j, t in enumerate(toks) if t is s), e)
+            opens = [toks[j] for j in range(k - 1, max(0, k - 12), -1)
+                     if toks[j].line == s.line == toks[j - 1].line
+                     and (toks[j - 1].kind == "keyword" or (
+                         toks[j - 1].kind == "op" and toks[j - 1].text not in ").]}"))]
+            for t in opens:
+                out.append(Candidate(t.start, t.start, q, f"insert {q!r}", e,
+                                     bonus=_swallowed(toks, t.start, opens[0].start)))
     if "indent" in msg or toks[e].line == err.line:
         out.extend(_indent_candidates(text, err.line))
     return out
+
+
+def _swallowed(toks: list[Token], a: int, b: int) -> float:
+    """The bonus of a quote whose string swallows the tokens starting in [a, b) beyond
+    the nearest place: 1 for the nearest, less by SWALLOW_COST for each token more."""
+    return 1.0 - SWALLOW_COST * sum(1 for t in toks if a <= t.start < b)
 
 
 def may_balance(message: str, removed: str, inserted: str) -> bool:

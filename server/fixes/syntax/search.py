@@ -15,6 +15,7 @@ from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex
 from tact.server.fixes.syntax.candidates import Candidate, error_index, generate, may_balance
 from tact.server.fixes.syntax.diagnose import CompileError, compile_error
 from tact.server.fixes.syntax.features import RankContext
+from tact.server.fixes.syntax.habits import habit_fix
 from tact.server.fixes.syntax.ranker import group_features, ranker_weights
 from tact.server.fixes.syntax.ranker import score as linear_score
 from tact.server.fixes.syntax.typography import is_typography_error, typography_fix
@@ -127,6 +128,19 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         pasted = typography_fix(text, filename, budget=budget)
         if pasted is not None:
             return [pasted]
+    habit = habit_fix(text, err, filename)
+    if habit is not None:  # what was meant, ahead of whatever else compiles
+        found = _fixes(text, err, precision=precision, max_fixes=max_fixes, scorer=scorer,
+                       filename=filename, budget=budget, collect=collect)
+        return [habit, *(f for f in found if f.fixed_source != habit.fixed_source)][:max_fixes]
+    return _fixes(text, err, precision=precision, max_fixes=max_fixes, scorer=scorer,
+                  filename=filename, budget=budget, collect=collect)
+
+
+def _fixes(text: str, err: CompileError, *, precision: str, max_fixes: int,
+           scorer: Callable[[str], float] | None, filename: str, budget: float,
+           collect: list[tuple[dict[str, float], str]] | None) -> list[Fix]:
+    """The search's fixes, in the statements around the error of a huge file."""
     if len(text) > HUGE_FILE:
         fixes = _fixes_in_excerpt(text, err, precision=precision, max_fixes=max_fixes,
                                   scorer=scorer, filename=filename, budget=budget,
@@ -315,7 +329,7 @@ def _search(text: str, err: CompileError, *, precision: str, max_fixes: int,
         s, e = s + a, e + a
         span = span_of(text, s, e)
         removed = text[s:e]
-        what = _describe(c, removed, t)
+        what = _describe(c, *_whole_words(text, s, e, t))
         line_no = span.start_line + 1 + line0
         title = f"Fix syntax: {what} (line {line_no})"
         explanation = (
@@ -332,6 +346,23 @@ def _search(text: str, err: CompileError, *, precision: str, max_fixes: int,
                          explanation=explanation, validated=True, validation=validation,
                          score=round(score, 3), problem=problem))
     return fixes
+
+
+def _whole_words(text: str, s: int, e: int, t: str) -> tuple[str, str]:
+    """The removed and inserted text of the edit ``text[s:e] -> t`` widened to whole
+    words: ``esle`` -> ``else`` is no "replace `sl` with `ls`"."""
+    def word(chars: str) -> bool:
+        return all(ch.isalnum() or ch == "_" for ch in chars)
+
+    removed = text[s:e]
+    ws, we = s, e
+    if word(removed[:1] + t[:1]) and (removed or t):
+        while ws > 0 and word(text[ws - 1]):
+            ws -= 1
+    if word(removed[-1:] + t[-1:]) and (removed or t):
+        while we < len(text) and word(text[we]):
+            we += 1
+    return text[ws:we], text[ws:s] + t + text[e:we]
 
 
 def _gerund(what: str) -> str:
