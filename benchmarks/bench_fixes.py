@@ -40,6 +40,7 @@ import textwrap
 import time
 import tokenize
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -340,6 +341,27 @@ def bench_breaks(limit: int, in_file: bool = False, seed: int = 0,
 # --------------------------------------------------------------------------- natural
 
 
+def _shuffled_functions(rng: random.Random, files: list[Path] | None = None
+                        ) -> Iterator[tuple[str, list[tokenize.TokenInfo]]]:
+    """The functions of ``files`` (default: the standard-library half the n-gram prior
+    was not trained on), shuffled by ``rng``, each with its tokens (those that do not
+    tokenize are skipped)."""
+    from tact.server.fixes.lexer import stdlib_files
+
+    funcs: list[str] = []
+    for p in stdlib_files(1) if files is None else files:
+        try:
+            funcs += _functions_from(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    rng.shuffle(funcs)
+    for src in funcs:
+        try:
+            yield src, _tokens(src)
+        except (tokenize.TokenError, SyntaxError):
+            continue
+
+
 def make_natural_breaks(n: int, seed: int = 0,
                         files: list[Path] | None = None) -> list[tuple[str, str, str]]:
     """(original, broken, kind): the slips programmers make most, unlike ``breaks``'s
@@ -348,24 +370,11 @@ def make_natural_breaks(n: int, seed: int = 0,
     ``files`` defaults to the same standard-library half as ``breaks`` (not the n-gram
     prior's); the ranker's training passes third-party files instead.
     """
-    from tact.server.fixes.lexer import stdlib_files
-
     rng = random.Random(seed)
-    funcs: list[str] = []
-    for p in stdlib_files(1) if files is None else files:
-        try:
-            funcs += _functions_from(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-    rng.shuffle(funcs)
     out = []
-    for src in funcs:
+    for src, toks in _shuffled_functions(rng, files):
         if len(out) >= n:
             break
-        try:
-            toks = _tokens(src)
-        except (tokenize.TokenError, SyntaxError):
-            continue
         kind = rng.choice(["missing", "doubled"])
         if kind == "missing":
             pool = [t for t in toks if t.string in (")", "]", "}", ":", ",")]
@@ -401,26 +410,13 @@ def make_pasted_breaks(n: int, seed: int = 0,
     bracket, comma or colon in its full-width form (``full-width``). Characters inside
     strings and comments are never touched: a paste keeps them, and Python accepts them.
     """
-    from tact.server.fixes.lexer import stdlib_files
-
     rng = random.Random(seed)
-    funcs: list[str] = []
-    for p in stdlib_files(1) if files is None else files:
-        try:
-            funcs += _functions_from(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-    rng.shuffle(funcs)
     full = {"(": "\uff08", ")": "\uff09", ",": "\uff0c", ":": "\uff1a", "[": "\uff3b",
             "]": "\uff3d"}
     out = []
-    for src in funcs:
+    for src, toks in _shuffled_functions(rng, files):
         if len(out) >= n:
             break
-        try:
-            toks = _tokens(src)
-        except (tokenize.TokenError, SyntaxError):
-            continue
         kind = rng.choice(["quotes", "nbsp", "dash", "zero-width", "full-width"])
         edits: list[tuple[int, int, str]] = []  # (start, end, new text)
         if kind == "quotes":
@@ -498,24 +494,11 @@ def make_habit_breaks(n: int, seed: int = 0,
     ``===``, ``!==``, ``i++``), ``else if`` for ``elif``, Python 2's ``print x``, ``def f:``
     for ``def f():``, a ``//`` comment, ``not is`` / ``in not`` for ``is not`` /
     ``not in``, or the opening or closing quote of a one-line string lost."""
-    from tact.server.fixes.lexer import stdlib_files
-
     rng = random.Random(seed)
-    funcs: list[str] = []
-    for p in stdlib_files(1) if files is None else files:
-        try:
-            funcs += _functions_from(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue
-    rng.shuffle(funcs)
     out = []
-    for src in funcs:
+    for src, toks in _shuffled_functions(rng, files):
         if len(out) >= n:
             break
-        try:
-            toks = _tokens(src)
-        except (tokenize.TokenError, SyntaxError):
-            continue
         kind = HABITS[len(out) % len(HABITS)]
         edits = _habit_edits(kind, src, toks, rng)
         if not edits:

@@ -75,3 +75,9 @@ def test_a_misspelt_word_is_named_whole_in_the_title() -> None:
 def test_a_lost_quote_is_put_back_and_the_typed_text_kept(broken: str, good: str) -> None:
     fixes = syntax_fixes(broken)
     assert fixes and fixes[0].fixed_source == good, [f.fixed_source for f in fixes]
+
+
+def test_only_a_condition_gets_the_walrus() -> None:
+    # ``(self=name`` in a format's arguments is a slip for ``self.name``, not C's habit
+    broken = "def f(self):\n    return '%s' % (self=name,)\n"
+    assert all(f.operator != "python idiom" for f in syntax_fixes(broken))

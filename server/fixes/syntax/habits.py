@@ -91,10 +91,10 @@ def _statement_words(toks: list[Token], text: str) -> list[Edit]:
 
 
 def _assignment_in_condition(toks: list[Token], text: str, err: CompileError) -> list[Edit]:
-    """C's ``while ((n = read()) > 0)``: Python suggests ``==`` or ``:=``; an ``=`` right
-    after ``(name`` is an assignment inside an expression, which Python spells ``:=``."""
-    if "':='" not in err.message:
-        return []
+    """C's ``while ((n = read()) > 0)``: Python suggests ``==`` or ``:=``; in a condition,
+    an ``=`` right after ``(name`` is an assignment inside it, which Python spells ``:=``."""
+    if "':='" not in err.message or toks[0].text not in ("if", "elif", "while"):
+        return []  # a condition's habit, not a slip elsewhere
     return [(t.start, t.end, ":=", "an assignment inside an expression is `:=`")
             for a, b, t in zip(toks, toks[1:], toks[2:], strict=False)
             if a.text == "(" and b.kind == "name" and t.text == "="]
