@@ -319,3 +319,27 @@ def test_a_huge_file_whose_excerpt_would_cut_a_string_is_searched_whole() -> Non
     broken = good.replace("def f(a, b):", "def f(a, b)")
     fixes = syntax_fixes(broken)
     assert fixes and fixes[0].fixed_source == good
+
+
+def test_an_outermost_closer_goes_after_a_line_final_comma_not_before_it() -> None:
+    # ``2],`` compiles too, and makes ``xs`` a one-element tuple
+    fixes = syntax_fixes("xs = [\n    1,\n    2,\n\ny = 3\n")
+    assert fixes and same_ast(fixes[0].fixed_source, "xs = [1, 2]\ny = 3\n")
+    # inside another bracket the comma separates items: close before it
+    fixes = syntax_fixes('d = {\n    "a": [1, 2,\n    "b": [3],\n}\n')
+    assert fixes and same_ast(fixes[0].fixed_source, 'd = {"a": [1, 2], "b": [3]}\n')
+
+
+def test_an_unclosed_docstring_ends_before_the_first_line_of_code() -> None:
+    broken = 'def f(x):\n    """Return x doubled.\n    return 2 * x\n\n\ndef g(y):\n    return y\n'
+    fixes = syntax_fixes(broken)
+    assert fixes and fixes[0].fixed_source == broken.replace("doubled.\n", 'doubled."""\n')
+    broken = 'def f(x):\n    """Return x doubled.\n\n    Longer.\n    \n    return 2 * x\n'
+    fixes = syntax_fixes(broken)
+    assert fixes and fixes[0].fixed_source == broken.replace("\n    \n", '\n    """\n')
+
+
+def test_an_f_string_field_left_open_is_closed_and_its_text_kept() -> None:
+    fixes = syntax_fixes('name = "a"\nprint(f"hi {name")\n')
+    assert fixes and fixes[0].fixed_source == 'name = "a"\nprint(f"hi {name}")\n'
+    assert all("hi {name" in f.fixed_source for f in fixes)

@@ -37,6 +37,8 @@ CLOSER = {"(": ")", "[": "]", "{": "}"}
 # place costs this much (nats: more than the LM gains per token it no longer scores,
 # about 1 to 1.2, and the group features that come with ranking first).
 SWALLOW_COST = 2.0
+TUPLE_COST = 2.0  # nats: a closer that makes the statement a one-element tuple
+_LINE_END_COMMA = re.compile(r"[ \t]*,[ \t]*(#[^\n]*)?(\n|$)")
 BRACKET_ERROR = re.compile(r"was never closed|^unmatched '|does not match opening")
 BRACKET_OR_QUOTE = frozenset("()[]{}'\"")
 NAMES = 16  # identifiers tried for insertion/replacement near the error
@@ -129,6 +131,9 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         while hi2 + 1 < len(toks) and toks[hi2 + 1].line <= last_line:
             hi2 += 1
         closers_only_until = hi2 + 1
+    # the unclosed bracket opens the statement's expression: closing it before a comma
+    # that ends the line (``xs = [1,\n 2],``) turns the statement into a tuple
+    outermost = bool(m) and next(open_brackets(toks, e - 1, reach=40), None) is None
     out: list[Candidate] = []
     m2 = re.search(r"unmatched '([)\]}])'", msg)
     if m2:  # the lost opener may be far before the unmatched closer, in the same statement
@@ -171,10 +176,15 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             names.append(t.text)
     pick = _NamePicker(toks, names, err.line)
     literals = _file_literals(toks, e)
-    # an unterminated string holds what the programmer typed: it is closed (below), never
-    # dropped, and no other word is turned into a string for it
-    open_string = next((t for t in toks if t.kind == "string" and t.start <= err.offset < t.end),
-                       None) if "unterminated" in msg else None
+    # an unterminated string (or an f-string with an open field) holds what the programmer
+    # typed: it is closed (below), never dropped, and no other word is turned into a string
+    open_string = None
+    if "unterminated" in msg:
+        open_string = next((t for t in toks if t.kind == "string"
+                            and t.start <= err.offset < t.end), None)
+    elif msg.startswith("f-string"):  # reported at or just after the f-string
+        open_string = next((t for t in reversed(toks) if t.kind == "string"
+                            and t.start <= err.offset and _is_fstring(t.text)), None)
     if open_string is not None:
         insert_tokens = [x for x in INSERT_TOKENS if x not in ("'", '"')]
         literals = [x for x in literals if x != open_string.text]
@@ -200,7 +210,9 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         for off in offsets:
             for tok in vocab:
                 new = _pad(text, text[:off], text[off:], tok)
-                out.append(Candidate(off, off, new, f"insert {tok!r}", i))
+                bonus = -TUPLE_COST if m and tok == CLOSER[m.group(1)] and outermost and (
+                    _LINE_END_COMMA.match(text, off)) else 0.0
+                out.append(Candidate(off, off, new, f"insert {tok!r}", i, bonus=bonus))
             if not far and abs(i - e) <= 3:
                 for name in _global_names(toks, i, i, names):
                     new = _pad(text, text[:off], text[off:], name)
@@ -255,14 +267,17 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             body_end = s.end
             line_end = text.find("\n", s.start)
             body_end = line_end if line_end != -1 and "triple" not in msg else body_end
-            # its closing quote lost: close it at the line's end or before a closer, comma,
-            # colon, `` % `` or `` + ``, the nearest first (a string seldom swallows the
-            # code after it)
-            closes = [k for k in range(s.start + 1, body_end + 1)
-                      if k == body_end or text[k] in ")]},:" or text[k : k + 3] in (" % ", " + ")]
-            for k in closes:  # the open string is one token: lex what it would swallow
-                out.append(Candidate(k, k, q, f"insert {q!r}", e,
-                                     bonus=_swallowed(lex(text[closes[0] : k]), 0, k)))
+            if "triple" in msg:
+                out.extend(_close_docstring(text, s, q, e))
+            else:
+                # its closing quote lost: close it at the line's end or before a closer,
+                # comma, colon, `` % `` or `` + ``, the nearest first (a string seldom
+                # swallows the code after it)
+                closes = [k for k in range(s.start + 1, body_end + 1) if k == body_end
+                          or text[k] in ")]},:" or text[k : k + 3] in (" % ", " + ")]
+                for k in closes:  # the open string is one token: lex what it would swallow
+                    out.append(Candidate(k, k, q, f"insert {q!r}", e,
+                                         bonus=_swallowed(lex(text[closes[0] : k]), 0, k)))
             # or its opening quote lost (``f(name', x)``): the quote closes a string that
             # began after an operator, a bracket or a keyword earlier on the line
             k = next((j for j, t in enumerate(toks) if t is s), e)
@@ -273,8 +288,53 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             for t in opens:
                 out.append(Candidate(t.start, t.start, q, f"insert {q!r}", e,
                                      bonus=_swallowed(toks, t.start, opens[0].start)))
+    if msg.startswith("f-string: expecting '}'") and open_string is not None:
+        s = open_string  # ``f"{name"``: close the field before the closing quote
+        q = s.text.lstrip("rRfF")[:3]
+        q = q if q in ('"""', "'''") else q[:1]
+        out.append(Candidate(s.end - len(q), s.end - len(q), "}", "insert '}'", e, bonus=1.0))
     if "indent" in msg or toks[e].line == err.line:
         out.extend(_indent_candidates(text, err.line))
+    return out
+
+
+# A line of code, not of prose: a block header ending in ``:``, a simple statement's
+# keyword, an assignment or a call standing alone.
+_CODE_LINE = re.compile(
+    r"\s*((async\s+)?(if|elif|while|for|def|class|with|try|else|except|finally)\b.*:\s*(#.*)?"
+    r"|(return|raise|yield|assert|del|import|pass|break|continue|global|nonlocal)\b.*"
+    r"|from\s+\S+\s+import\b.*|@\w.*"
+    r"|[A-Za-z_][\w.]*(\[[^\]]*\])?\s*([-+*/%&|^]|//|\*\*)?=[^=].*"
+    r"|[A-Za-z_][\w.]*\(.*\)\s*)$")
+
+
+def _is_fstring(text: str) -> bool:
+    prefix = text[: len(text) - len(text.lstrip("rRbBuUfF"))]
+    return "f" in prefix.lower()
+
+
+def _close_docstring(text: str, s: Token, q: str, e: int) -> list[Candidate]:
+    """Where an unclosed triple-quoted string (a docstring being written) ends: at the
+    end of the line before its first line of code (``return x``, ``def g():``), which
+    the string now swallows to the end of the file. Closing at the file's end instead
+    compiles too, and a token LM even prefers it."""
+    out: list[Candidate] = []
+    start_line = text.count("\n", 0, s.start)
+    lines = text.split("\n")
+    offset = s.start - (text.rfind("\n", 0, s.start) + 1)
+    pos = sum(len(x) + 1 for x in lines[:start_line])
+    first: int | None = None
+    for i in range(start_line, len(lines)):
+        body = lines[i][offset:] if i == start_line else lines[i]
+        if i > start_line and _CODE_LINE.match(body):
+            first = pos - 1  # the end of the line before
+            out.append(Candidate(first, first, q, f"insert {q!r}", e, bonus=1.0))
+            break
+        pos += len(lines[i]) + 1
+        offset = 0
+    end = len(text.rstrip())
+    out.append(Candidate(end, end, q, f"insert {q!r}", e, bonus=1.0 if first is None else
+                         _swallowed(lex(text[first:end]), 0, end - first)))
     return out
 
 
