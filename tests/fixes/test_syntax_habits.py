@@ -81,3 +81,20 @@ def test_only_a_condition_gets_the_walrus() -> None:
     # ``(self=name`` in a format's arguments is a slip for ``self.name``, not C's habit
     broken = "def f(self):\n    return '%s' % (self=name,)\n"
     assert all(f.operator != "python idiom" for f in syntax_fixes(broken))
+
+
+def test_a_calls_keyword_argument_keeps_its_equals_sign() -> None:
+    fixes = syntax_fixes("if f(key=1) and (n = g()):\n    pass\n")
+    assert fixes[0].fixed_source == "if f(key=1) and (n := g()):\n    pass\n"
+
+
+def test_windows_line_endings_get_the_same_repairs() -> None:
+    for broken, good in [
+            ('def f(x):\r\n    """Doc.\r\n    return x\r\n',
+             'def f(x):\r\n    """Doc."""\r\n    return x\r\n'),
+            ('x = "abc\r\ny = 2\r\n', 'x = "abc"\r\ny = 2\r\n'),
+            ("def f(a, b):\r\n    return a && b\r\n", "def f(a, b):\r\n    return a and b\r\n")]:
+        fixes = syntax_fixes(broken)
+        assert fixes and fixes[0].fixed_source == good, (broken, fixes[0].fixed_source)
+    fixes = syntax_fixes("xs = [\r\n    1,\r\n    2,\r\n\r\ny = 3\r\n")
+    assert fixes and "2]," not in fixes[0].fixed_source

@@ -343,3 +343,14 @@ def test_an_f_string_field_left_open_is_closed_and_its_text_kept() -> None:
     fixes = syntax_fixes('name = "a"\nprint(f"hi {name")\n')
     assert fixes and fixes[0].fixed_source == 'name = "a"\nprint(f"hi {name}")\n'
     assert all("hi {name" in f.fixed_source for f in fixes)
+
+
+def test_a_huge_file_with_a_second_mistake_still_gets_a_local_fix() -> None:
+    good = "".join(f"def f{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(9000))
+    broken = good.replace("def f4000(a, b):", "def f4000(a, b)") + "def tail(x)\n    return x\n"
+    assert len(broken) > search.HUGE_FILE
+    fixes = syntax_fixes(broken)
+    assert fixes and fixes[0].validation == "compiles-locally"
+    assert fixes[0].fixed_source.startswith(good.replace("def tail", "")[:200])
+    assert "def f4000(a, b):" in fixes[0].fixed_source
+    assert "later errors remain" in fixes[0].explanation

@@ -64,3 +64,8 @@ def test_a_later_mistake_of_another_kind_leaves_a_local_fix() -> None:
 def test_a_character_with_no_ascii_meaning_goes_to_the_token_search() -> None:
     fixes = syntax_fixes("total = price \u00a3 2\n")
     assert fixes and all("pasted" not in f.title for f in fixes)
+
+
+def test_a_null_byte_inside_a_string_is_written_as_an_escape() -> None:
+    fixed, _ = only_fix('x = "a\x00b"\n')
+    assert fixed == 'x = "a\\x00b"\n'  # the string keeps its value

@@ -9,6 +9,7 @@ is meant, is for :mod:`.search` and :mod:`.features`.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
@@ -38,7 +39,7 @@ CLOSER = {"(": ")", "[": "]", "{": "}"}
 # about 1 to 1.2, and the group features that come with ranking first).
 SWALLOW_COST = 2.0
 TUPLE_COST = 2.0  # nats: a closer that makes the statement a one-element tuple
-_LINE_END_COMMA = re.compile(r"[ \t]*,[ \t]*(#[^\n]*)?(\n|$)")
+_LINE_END_COMMA = re.compile(r"[ \t]*,[ \t]*(#[^\r\n]*)?(\r?\n|$)")
 BRACKET_ERROR = re.compile(r"was never closed|^unmatched '|does not match opening")
 BRACKET_OR_QUOTE = frozenset("()[]{}'\"")
 NAMES = 16  # identifiers tried for insertion/replacement near the error
@@ -267,6 +268,8 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             body_end = s.end
             line_end = text.find("\n", s.start)
             body_end = line_end if line_end != -1 and "triple" not in msg else body_end
+            if text[body_end - 1 : body_end] == "\r":  # a CRLF line ends before its \r
+                body_end -= 1
             if "triple" in msg:
                 out.extend(_close_docstring(text, s, q, e))
             else:
@@ -275,9 +278,11 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
                 # swallows the code after it)
                 closes = [k for k in range(s.start + 1, body_end + 1) if k == body_end
                           or text[k] in ")]},:" or text[k : k + 3] in (" % ", " + ")]
-                for k in closes:  # the open string is one token: lex what it would swallow
+                # the open string is one token: lex once what it would swallow
+                inside = [closes[0] + t.start for t in lex(text[closes[0] : body_end])]
+                for k in closes:
                     out.append(Candidate(k, k, q, f"insert {q!r}", e,
-                                         bonus=_swallowed(lex(text[closes[0] : k]), 0, k)))
+                                         bonus=_swallowed(bisect.bisect_left(inside, k))))
             # or its opening quote lost (``f(name', x)``): the quote closes a string that
             # began after an operator, a bracket or a keyword earlier on the line
             k = next((j for j, t in enumerate(toks) if t is s), e)
@@ -285,9 +290,9 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
                      if toks[j].line == s.line == toks[j - 1].line
                      and (toks[j - 1].kind == "keyword" or (
                          toks[j - 1].kind == "op" and toks[j - 1].text not in ").]}"))]
-            for t in opens:
+            for t in opens:  # each earlier place swallows more of the line
                 out.append(Candidate(t.start, t.start, q, f"insert {q!r}", e,
-                                     bonus=_swallowed(toks, t.start, opens[0].start)))
+                                     bonus=_swallowed(_tokens_between(toks, t, opens[0]))))
     if msg.startswith("f-string: expecting '}'") and open_string is not None:
         s = open_string  # ``f"{name"``: close the field before the closing quote
         q = s.text.lstrip("rRfF")[:3]
@@ -319,29 +324,29 @@ def _close_docstring(text: str, s: Token, q: str, e: int) -> list[Candidate]:
     the string now swallows to the end of the file. Closing at the file's end instead
     compiles too, and a token LM even prefers it."""
     out: list[Candidate] = []
-    start_line = text.count("\n", 0, s.start)
-    lines = text.split("\n")
-    offset = s.start - (text.rfind("\n", 0, s.start) + 1)
-    pos = sum(len(x) + 1 for x in lines[:start_line])
     first: int | None = None
-    for i in range(start_line, len(lines)):
-        body = lines[i][offset:] if i == start_line else lines[i]
-        if i > start_line and _CODE_LINE.match(body):
-            first = pos - 1  # the end of the line before
+    pos = text.find("\n", s.start)
+    while pos != -1:
+        nxt = text.find("\n", pos + 1)
+        if _CODE_LINE.match(text, pos + 1, len(text) if nxt == -1 else nxt):
+            first = pos - (text[pos - 1 : pos] == "\r")  # the end of the line before
             out.append(Candidate(first, first, q, f"insert {q!r}", e, bonus=1.0))
             break
-        pos += len(lines[i]) + 1
-        offset = 0
+        pos = nxt
     end = len(text.rstrip())
     out.append(Candidate(end, end, q, f"insert {q!r}", e, bonus=1.0 if first is None else
-                         _swallowed(lex(text[first:end]), 0, end - first)))
+                         _swallowed(len(lex(text[first:end])))))
     return out
 
 
-def _swallowed(toks: list[Token], a: int, b: int) -> float:
-    """The bonus of a quote whose string swallows the tokens starting in [a, b) beyond
-    the nearest place: 1 for the nearest, less by SWALLOW_COST for each token more."""
-    return 1.0 - SWALLOW_COST * sum(1 for t in toks if a <= t.start < b)
+def _swallowed(tokens: int) -> float:
+    """The bonus of a quote whose string swallows ``tokens`` code tokens more than the
+    nearest place would: 1 for the nearest, less by SWALLOW_COST for each token more."""
+    return 1.0 - SWALLOW_COST * tokens
+
+
+def _tokens_between(toks: list[Token], a: Token, b: Token) -> int:
+    return sum(1 for t in toks if a.start <= t.start < b.start)
 
 
 def may_balance(message: str, removed: str, inserted: str) -> bool:

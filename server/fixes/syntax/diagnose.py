@@ -85,13 +85,18 @@ def _at_span(text: str, message: str, start: int, end: int) -> CompileError:
     return CompileError(message, line, col, end_line, end_col, start)
 
 
+def as_problem(err: CompileError) -> Problem:
+    """The compiler's error as the diagnostic a fix answers."""
+    return Problem(Span(err.line, err.col, err.end_line, err.end_col),
+                   f"SyntaxError: {err.message}", "syntax", code="syntax-error")
+
+
 def syntax_problems(text: str, filename: str = "<file>") -> list[Problem]:
     """Diagnostics for ``text``: the compiler's error plus tree-sitter error nodes."""
     problems: list[Problem] = []
     err = compile_error(text, filename)
     if err is not None:
-        problems.append(Problem(Span(err.line, err.col, err.end_line, err.end_col),
-                                f"SyntaxError: {err.message}", "syntax", code="syntax-error"))
+        problems.append(as_problem(err))
     for span, what in _tree_sitter_errors(text):
         if err is not None and span.start_line <= err.line <= span.end_line:
             continue  # the compiler already reported this region, with a better message

@@ -10,23 +10,23 @@ The one-token search cannot make most of these (two tokens become one word), and
 where it can, another edit often compiles too and reads as well to a language model
 (``a & b`` for ``a && b``, ``retrun = x`` for ``retrun x``). A habit says what was
 meant. Every rule rewrites tokens of the line Python stopped at, never inside a string
-or a comment (the lexer gives neither as tokens), and a rewrite is offered only when
-the file then compiles; a file written with the habit throughout is mended line by
-line, as the compiler reaches each.
+or a comment (the lexer gives neither as tokens). A file written with the habit
+throughout is mended line by line, as the compiler reaches each; the rewrite is offered
+when the file then compiles, or when the error left is past every rewritten line
+(another mistake, reported on its own: the fix compiles locally).
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import keyword
+import re
 import time
-from collections import Counter
 from collections.abc import Callable
 
 from tact.server.fixes.lexer import Token, lex
-from tact.server.fixes.syntax.diagnose import CompileError, compile_error
-from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
+from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
+from tact.server.fixes.types import Fix, edit_between, span_of
 
 MAX_LINES = 20  # lines mended at most in one fix
 Edit = tuple[int, int, str, str]  # (start, end, new text, what the habit was)
@@ -96,23 +96,25 @@ def _assignment_in_condition(toks: list[Token], text: str, err: CompileError) ->
     if "':='" not in err.message or toks[0].text not in ("if", "elif", "while"):
         return []  # a condition's habit, not a slip elsewhere
     return [(t.start, t.end, ":=", "an assignment inside an expression is `:=`")
-            for a, b, t in zip(toks, toks[1:], toks[2:], strict=False)
-            if a.text == "(" and b.kind == "name" and t.text == "="]
+            for k, (a, b, t) in enumerate(zip(toks, toks[1:], toks[2:], strict=False))
+            if a.text == "(" and b.kind == "name" and t.text == "="
+            and (k == 0 or (toks[k - 1].kind not in ("name", "string")
+                 and toks[k - 1].text not in ")]"))]  # ``f(key=1)`` is a call's keyword
 
 
 def _print_statement(toks: list[Token], text: str, err: CompileError) -> list[Edit]:
-    """Python 2's ``print x`` / ``exec code``, which Python names in its message."""
+    """Python 2's ``print x``, which Python names in its message."""
     first = toks[0]
-    if "Missing parentheses in call to" not in err.message or first.text not in (
-            "print", "exec") or len(toks) < 2 or toks[1].text == "(":
-        return []
+    if "Missing parentheses in call to 'print'" not in err.message or first.text != "print" \
+            or len(toks) < 2 or toks[1].text == "(":
+        return []  # (Python 2's ``exec code in ns`` is ``exec(code, ns)``: not a wrap)
     end = len(text.rstrip()) if toks[-1].end >= len(text.rstrip()) else toks[-1].end
     rest = text[toks[1].start : end].rstrip().rstrip(",")
     return [(first.start, end, f"{first.text}({rest})",
              f"Python 3's `{first.text}` is a function")]
 
 
-def _keyword_typo(toks: list[Token], text: str, counts: Callable[[], Counter[str]]
+def _keyword_typo(toks: list[Token], text: str, counts: Callable[[str], int]
                   ) -> list[Edit]:
     """A word written once in the file, one slip from a keyword (a letter left out,
     doubled or swapped with its neighbour): ``retrun``, ``whlie``, ``improt``."""
@@ -121,7 +123,7 @@ def _keyword_typo(toks: list[Token], text: str, counts: Callable[[], Counter[str
         if t.kind != "name" or len(t.text) < 3:
             continue
         near = [k for k in _KEYWORDS if one_slip(t.text, k)]
-        if len(near) == 1 and counts()[t.text] == 1:
+        if len(near) == 1 and counts(t.text) == 1:
             out.append((t.start, t.end, near[0], f"`{t.text}` is `{near[0]}` misspelt"))
     return out
 
@@ -145,10 +147,9 @@ Rule = Callable[[list[Token], str], list[Edit]]
 _RULES: tuple[Rule, ...] = (_c_operators, _statement_words)
 
 
-def line_edits(text: str, err: CompileError, counts: Callable[[], Counter[str]]
-               ) -> list[Edit]:
+def line_edits(text: str, err: CompileError, counts: Callable[[str], int]) -> list[Edit]:
     """Every habit's rewrite on the line Python stopped at."""
-    ls = text.rfind("\n", 0, err.offset) + 1 if err.offset > 0 else 0
+    ls = err.offset - err.col
     le = text.find("\n", ls)
     le = len(text) if le < 0 else le
     toks = lex(text[ls:le])
@@ -177,7 +178,9 @@ def habit_fix(text: str, err: CompileError, filename: str = "<file>", *,
     """One fix rewriting each habit the compiler stops at (``err`` is the first), line
     by line, or None."""
     first, new, whys = err, text, []
-    counts = functools.cache(lambda: Counter(t.text for t in lex(text)))  # only if needed
+    def counts(word: str) -> int:  # how often the file writes ``word`` (only if needed)
+        return len(re.findall(rf"\b{re.escape(word)}\b", text))
+
     deadline = time.perf_counter() + budget
     for _ in range(MAX_LINES):
         edits = line_edits(new, err, counts)
@@ -207,8 +210,7 @@ def _as_fix(text: str, new: str, err: CompileError, whys: list[str], compiles: b
         f"{err.col + 1}, where the code says what Python spells another way: "
         f"{'; '.join(whys)}. Spelt the Python way, the "
         + ("file compiles." if compiles else "statement compiles (later errors remain)."))
-    problem = Problem(Span(err.line, err.col, err.end_line, err.end_col),
-                      f"SyntaxError: {err.message}", "syntax", code="syntax-error")
+    problem = as_problem(err)
     return Fix(span=span, new_text=t, fixed_source=new, operator="python idiom",
                edit_size=(e - s) + len(t), title=title, explanation=explanation,
                validated=True, validation="compiles" if compiles else "compiles-locally",

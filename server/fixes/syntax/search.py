@@ -13,13 +13,13 @@ from typing import Any
 
 from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex
 from tact.server.fixes.syntax.candidates import Candidate, error_index, generate, may_balance
-from tact.server.fixes.syntax.diagnose import CompileError, compile_error
+from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
 from tact.server.fixes.syntax.features import RankContext
 from tact.server.fixes.syntax.habits import habit_fix
 from tact.server.fixes.syntax.ranker import group_features, ranker_weights
 from tact.server.fixes.syntax.ranker import score as linear_score
 from tact.server.fixes.syntax.typography import is_typography_error, typography_fix
-from tact.server.fixes.types import Fix, Problem, Span, edit_between, span_of
+from tact.server.fixes.types import Fix, Span, edit_between, span_of
 
 ENGINE_WEIGHT = 2.0  # weight of the engine's mean log-prob per token
 LARGE_FILE = 8000  # characters from which candidates are compiled per block, not per file
@@ -27,6 +27,7 @@ LARGE_FILE = 8000  # characters from which candidates are compiled per block, no
 # of the error: lexing and modelling a whole 1 MB file costs seconds, compiling it once
 # a fraction of one.
 HUGE_FILE = 300_000
+_MAKES_FILE, _MAKES_STATEMENT = "file compile", "statement compile (later errors remain)"
 HUGE_REACH = 1500
 # Lines that begin a top-level definition, import or assignment: a column-0 line of a docstring or
 # of a bracketed expression rarely looks like one (and a cut that changes the error is
@@ -125,10 +126,10 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
     if err is None:
         return []
     if is_typography_error(err):  # pasted quotes, spaces, dashes: one fix mends them all
-        pasted = typography_fix(text, filename, budget=budget)
+        pasted = typography_fix(text, err, filename, budget=budget)
         if pasted is not None:
             return [pasted]
-    habit = habit_fix(text, err, filename)
+    habit = habit_fix(text, err, filename, budget=budget)
     if habit is not None:  # what was meant, ahead of whatever else compiles
         found = _fixes(text, err, precision=precision, max_fixes=max_fixes, scorer=scorer,
                        filename=filename, budget=budget, collect=collect)
@@ -152,7 +153,8 @@ def _fixes(text: str, err: CompileError, *, precision: str, max_fixes: int,
 
 
 def _statement_start(lines: list[str], i: int) -> bool:
-    """Whether line ``i`` begins a top-level definition or import (a safe place to cut)."""
+    """Whether line ``i`` begins a top-level definition, import or assignment (a safe
+    place to cut)."""
     prev = lines[i - 1] if i > 0 else ""
     return (_STATEMENT.match(lines[i]) is not None and not prev.startswith("@")
             and not prev.rstrip().endswith("\\"))
@@ -184,7 +186,9 @@ def _fixes_in_excerpt(text: str, err: CompileError, *, filename: str,
 
     Top-level statements compile independently, so when the text before and after the
     excerpt compiles on its own, an edit that makes the excerpt compile makes the file
-    compile; otherwise each fix is checked on the whole file.
+    compile. Otherwise each fix is compiled whole: one that leaves only an error past the
+    excerpt is kept as compiling locally (the file has another mistake), any other is
+    dropped, and with none left the whole file is searched.
     """
     bounds = _excerpt_bounds(text, err)
     if bounds is None:
@@ -198,13 +202,18 @@ def _fixes_in_excerpt(text: str, err: CompileError, *, filename: str,
     out: list[Fix] = []
     for f in _search(part, perr, line0=line0, **search):
         new = text[:a] + f.fixed_source + text[b:]
-        if not rest_ok and f.validation == "compiles" and compile_error(new) is not None:
-            continue
         moved: dict[str, Any] = {"span": _shift(f.span, line0), "fixed_source": new}
+        if not rest_ok and f.validation == "compiles":
+            left = compile_error(new)
+            if left is not None and left.offset < a + len(f.fixed_source):
+                continue  # the edit's own statements still fail
+            if left is not None:
+                moved["validation"] = "compiles-locally"
+                moved["explanation"] = f.explanation.replace(_MAKES_FILE, _MAKES_STATEMENT)
         if f.problem is not None:
             moved["problem"] = dataclasses.replace(f.problem, span=_shift(f.problem.span, line0))
         out.append(dataclasses.replace(f, **moved))
-    return out
+    return out or None
 
 
 def _shift(span: Span, lines: int) -> Span:
@@ -320,8 +329,7 @@ def _search(text: str, err: CompileError, *, precision: str, max_fixes: int,
     if precision == "strict" and len(good) > 1 and good[0][0] - good[1][0] < 1.0:
         return []  # too close to call: decline
     fixes: list[Fix] = []
-    problem = Problem(Span(err.line, err.col, err.end_line, err.end_col),
-                      f"SyntaxError: {err.message}", "syntax", code="syntax-error")
+    problem = as_problem(err)
     for score, c, new, validation in good[:max_fixes]:
         a = max(0, c.start - 64)  # the edit is local: compare a window, not the file
         b = c.end + 64
@@ -335,8 +343,7 @@ def _search(text: str, err: CompileError, *, precision: str, max_fixes: int,
         explanation = (
             f"Python reports `SyntaxError: {err.message}` at line {err.line + 1 + line0}, "
             f"column {err.col + 1}. {_gerund(what)} at line {line_no} makes the "
-            + ("file compile" if validation == "compiles" else "statement compile "
-               "(later errors remain)")
+            + (_MAKES_FILE if validation == "compiles" else _MAKES_STATEMENT)
             + ("; it is the only small edit found that does." if len(good) == 1 else
                f"; among the {len(good)} small edits that compile, this one reads most "
                "like ordinary Python code and best matches the compiler's hint.")

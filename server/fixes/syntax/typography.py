@@ -5,10 +5,13 @@ typographic quotes (``“x”``), no-break or zero-width spaces, en dashes for m
 and full-width punctuation. Python stops at the first one with "invalid character" or
 "invalid non-printable character", and a one-token search cannot mend a pair of quotes.
 
-The repair follows the compiler, one character at a time: only a character the
-compiler reports is replaced, so the same characters inside a string or a comment
+The repair follows the compiler, one character at a time: a character is replaced
+where the compiler reports it, so the same characters inside a string or a comment
 (a docstring may well quote “like this”) are left as they are. An opening typographic
-quote takes its closing partner on the same line with it.
+quote takes its closing partner on the same line with it, and a reported blank the
+run of pasted blanks around it (an indentation half mended is a new error). A null
+byte, which Python refuses even inside a string, is dropped, or written ``\x00``
+inside a string so that the string keeps its value.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from __future__ import annotations
 import re
 import time
 
-from tact.server.fixes.syntax.diagnose import CompileError, compile_error
-from tact.server.fixes.types import Fix, Problem, Span, span_of
+from tact.server.fixes.lexer import lex
+from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
+from tact.server.fixes.types import Fix, span_of
 
 MAX_STEPS = 400  # characters replaced at most (one compile each)
 
@@ -46,25 +50,23 @@ def is_typography_error(err: CompileError) -> bool:
 
 
 def _reported_char(text: str, err: CompileError) -> int | None:
-    """Offset of the character the compiler reports (a null byte has no position)."""
-    if "null bytes" in err.message:
-        i = text.find("\x00")
-        return i if i >= 0 else None
+    """Offset of the character the compiler reports (:mod:`.diagnose` places a null
+    byte, which Python reports without a position)."""
     for i in (err.offset, err.offset - 1, err.offset + 1):
         if 0 <= i < len(text) and text[i] in ASCII_FOR:
             return i
     return None
 
 
-def typography_fix(text: str, filename: str = "<file>", *,
+def typography_fix(text: str, err: CompileError, filename: str = "<file>", *,
                    budget: float = 1.5) -> Fix | None:
-    """One fix replacing every pasted character the compiler trips over, or None.
+    """One fix replacing every pasted character the compiler trips over (``err`` is the
+    first error), or None.
 
     Shown only when the result compiles, or when the error left over lies past every
     replaced character (another mistake, reported on its own next).
     """
-    err = compile_error(text, filename)
-    if err is None or not is_typography_error(err):
+    if not is_typography_error(err):
         return None
     first = err
     chars = list(text)  # one element per original character: offsets stay valid
@@ -77,13 +79,18 @@ def typography_fix(text: str, filename: str = "<file>", *,
             return None
         i = _original_offset(chars, at)
         opener = chars[i]
+        if opener == "\x00" and any(t.kind == "string" and t.start <= at < t.end
+                                    for t in lex(current)):
+            _replace(chars, changed, i, "\\x00")  # inside a string: keep the value
+            err = compile_error("".join(chars), filename)
+            continue
         _replace(chars, changed, i)
-        if ASCII_FOR[opener] in ("", _SPACE):
+        if ASCII_FOR[opener] in ("", _SPACE) and opener != "\x00":
             # the whole run of pasted blanks: an indentation half mended is another error
             for step in (-1, 1):
                 j = i + step
                 while 0 <= j < len(chars) and ASCII_FOR.get(chars[j], "x") in ("", _SPACE) \
-                        and chars[j] not in " \t\n" and j not in changed:
+                        and chars[j] not in " \t\n\x00" and j not in changed:
                     _replace(chars, changed, j)
                     j += step
         if opener in _OPENERS:  # its closing partner on the same line
@@ -111,9 +118,10 @@ def _original_offset(chars: list[str], offset: int) -> int:
     return len(chars) - 1
 
 
-def _replace(chars: list[str], changed: dict[int, str], i: int) -> None:
+def _replace(chars: list[str], changed: dict[int, str], i: int,
+             new: str | None = None) -> None:
     changed[i] = chars[i]
-    chars[i] = ASCII_FOR.get(chars[i], "")
+    chars[i] = ASCII_FOR.get(chars[i], "") if new is None else new
 
 
 def _as_fix(text: str, new: str, changed: dict[int, str], err: CompileError,
@@ -140,8 +148,7 @@ def _as_fix(text: str, new: str, changed: dict[int, str], err: CompileError,
         "stands for makes the "
         + ("file compile" if compiles else "statement compile (later errors remain)")
         + "; the same characters inside strings and comments are left alone.")
-    problem = Problem(Span(err.line, err.col, err.end_line, err.end_col),
-                      f"SyntaxError: {err.message}", "syntax", code="syntax-error")
+    problem = as_problem(err)
     return Fix(span=span_of(text, a, b), new_text=replaced, fixed_source=new,
                operator="ascii for pasted characters",
                edit_size=sum(len(v) + len(ASCII_FOR.get(v, "")) for v in changed.values()),
