@@ -22,6 +22,7 @@ import itertools
 import keyword
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from tact.server.fixes.lexer import Token, lex
@@ -178,8 +179,16 @@ def habit_fix(text: str, err: CompileError, filename: str = "<file>", *,
     """One fix rewriting each habit the compiler stops at (``err`` is the first), line
     by line, or None."""
     first, new, whys = err, text, []
-    def counts(word: str) -> int:  # how often the file writes ``word`` (only if needed)
-        return len(re.findall(rf"\b{re.escape(word)}\b", text))
+    names: list[Counter[str]] = []
+
+    def counts(word: str) -> int:
+        """How often the file's code writes ``word``: a regex over the text first, and
+        only if it also shows up elsewhere (perhaps in a string or a comment) a lex."""
+        if len(re.findall(rf"\b{re.escape(word)}\b", text)) <= 1:
+            return 1
+        if not names:
+            names.append(Counter(t.text for t in lex(text) if t.kind == "name"))
+        return names[0][word]
 
     deadline = time.perf_counter() + budget
     for _ in range(MAX_LINES):
