@@ -1,7 +1,7 @@
 """Benchmark the self-debug fixer (no LLM, offline).
 
-Three parts, each printing: share of bugs with a validated fix shown, share of shown
-fixes that are right, median time per fix.
+Each part prints: share of bugs with a validated fix shown, share of shown fixes that
+are right, median time per fix.
 
 - ``humanevalfix``: ``../shared/data/humanevalfix/tasks.jsonl``. The buggy module is
   ``declaration + buggy_solution``; the fixer sees only *part* of each task's asserts
@@ -20,8 +20,16 @@ fixes that are right, median time per fix.
 
 - ``natural``: 300 of the slips programmers make most (a closer, ``:`` or ``,`` left
   out; an operator typed twice) in the same functions; right = same AST.
+- ``named``: 400 breaks of the kinds issue 4 names, 50 of each in turn: a ``:``, ``)``,
+  ``]``, quote or comma left out; a line's indentation off by one level or one to three
+  spaces; a stray token (a token of the function inserted anywhere, as ``breaks``'s
+  inserts); ``==`` written ``=``; right = same AST.
+- ``habits``: mistakes of habit from other languages and Python 2, and lost quotes.
+- ``pasted``: code as a paste from a web page or a chat leaves it (typographic quotes,
+  no-break spaces, dashes, zero-width spaces, full-width punctuation).
 
-Usage: ``python benchmarks/bench_fixes.py [humanevalfix|cpython|breaks|natural|all] [--limit N]``
+Usage: ``python benchmarks/bench_fixes.py [humanevalfix|cpython|breaks|natural|named|habits|
+pasted|all] [--seed N] [--limit N]``
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import argparse
 import ast
 import functools
 import io
+import itertools
 import json
 import keyword
 import random
@@ -584,6 +593,93 @@ def bench_habits(limit: int, seed: int = 0) -> None:
                        "// comment, word order, quote lost)", cases, lost_words=False))
 
 
+# --------------------------------------------------------------------------- named
+
+NAMED = ("missing :", "missing )", "missing ]", "missing quote", "missing ,", "indentation",
+         "stray token", "= for ==")
+"""The syntax repairs issue 4 names, in its words: "the missing ``:``, ``)``, ``]``, quote
+or comma; fix indentation; remove a stray token; ``=`` vs ``==``"."""
+
+
+def make_named_breaks(n: int, seed: int = 0,
+                      files: list[Path] | None = None) -> list[tuple[str, str, str]]:
+    """(original, broken, kind): one break of each kind in ``NAMED`` in turn, in real
+    functions, kept only when the function then fails to compile.
+
+    ``indentation`` moves the first line of one statement a level (4 spaces) or one to
+    three spaces in or out; ``stray token`` inserts a token of the function at a random
+    token boundary, as ``breaks``'s uniform inserts do; ``= for ==`` writes a comparison's
+    ``==`` as ``=``; ``missing quote`` drops the opening or closing quote of a one-line
+    string."""
+    rng = random.Random(seed)
+    out = []
+    for src, toks in _shuffled_functions(rng, files):
+        if len(out) >= n:
+            break
+        kind = NAMED[len(out) % len(NAMED)]
+        edits = _named_edits(kind, src, toks, rng)
+        if not edits:
+            continue
+        a, b, new = rng.choice(edits)
+        broken = src[:a] + new + src[b:]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compile(broken, "<b>", "exec")
+            continue  # still valid Python
+        except SyntaxError:
+            out.append((src, broken, kind))
+        except ValueError:
+            continue
+    return out
+
+
+def _named_edits(kind: str, src: str, toks: list[tokenize.TokenInfo],
+                 rng: random.Random) -> list[tuple[int, int, str]]:
+    """The places ``kind`` can be made in ``src``: (start, end, new text)."""
+    out: list[tuple[int, int, str]] = []
+    if kind.startswith("missing ") and kind != "missing quote":
+        mark = kind.split()[1]
+        out = [(_offset(src, t.start), _offset(src, t.end), "") for t in toks
+               if t.type == tokenize.OP and t.string == mark]
+    elif kind == "missing quote":
+        for t in toks:
+            if t.type == tokenize.STRING and t.start[0] == t.end[0] \
+                    and t.string[:1] in "'\"" and len(t.string) >= 3 \
+                    and t.string[:3] not in ('"""', "'''"):
+                a, b = _offset(src, t.start), _offset(src, t.end)
+                out += [(a, a + 1, ""), (b - 1, b, "")]
+    elif kind == "= for ==":
+        out = [(_offset(src, t.start), _offset(src, t.end), "=") for t in toks
+               if t.type == tokenize.OP and t.string == "=="]
+    elif kind == "stray token":
+        vocab = sorted({t.string for t in toks if t.type != tokenize.STRING})
+        for t in toks[1:]:
+            a = _offset(src, t.start)
+            new = rng.choice(vocab) + " "
+            if src[a - 1 : a].isalnum() and (new[:1].isalnum() or new[:1] == "_"):
+                new = " " + new
+            out.append((a, a, new))
+    elif kind == "indentation":
+        starts = _line_starts(src)
+        firsts = [t.start[0] for prev, t in itertools.pairwise(toks)
+                  if prev.end[0] < t.start[0]]
+        for row in firsts:
+            line = src[starts[row - 1] :].split("\n", 1)[0]
+            w = len(line) - len(line.lstrip(" "))
+            a = starts[row - 1]
+            for d in (4, 1, 2, 3, -4, -1, -2, -3):
+                if w + d >= 0:
+                    out.append((a, a + w, " " * (w + d)))
+    return out
+
+
+def bench_named(limit: int, seed: int = 0) -> None:
+    cases = make_named_breaks(limit, seed)
+    print(repair_cases("the repairs issue 4 names (missing : ) ] quote comma, indentation, "
+                       "stray token, = for ==)", cases, lost_words=False))
+
+
 # --------------------------------------------------------------------------- cpython
 
 
@@ -784,7 +880,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("part", nargs="?", default="all",
                     choices=["all", "humanevalfix", "cpython", "breaks", "natural", "pasted",
-                             "habits"])
+                             "habits", "named"])
     ap.add_argument("--limit", type=int, default=10**6)
     ap.add_argument("--breaks", type=int, default=400, help="number of single-token breaks")
     ap.add_argument("--seed", type=int, default=0,
@@ -807,6 +903,8 @@ def main() -> None:
         bench_natural(min(args.limit, 300), seed=args.seed)
     if args.part in ("all", "habits"):
         bench_habits(min(args.limit, 400), seed=args.seed)
+    if args.part in ("all", "named"):
+        bench_named(min(args.limit, 400), seed=args.seed)
     if args.part in ("all", "pasted"):
         bench_pasted(min(args.limit, 300), seed=args.seed)
     if args.part in ("all", "cpython"):

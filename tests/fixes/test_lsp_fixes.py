@@ -256,6 +256,23 @@ async def test_pasted_typographic_quotes_get_one_fix_in_utf16_units(tmp_path: Pa
         assert edit.range.end.character - edit.range.start.character == 7  # emoji: 2 units
 
 
+async def test_a_line_pushed_out_of_its_block_is_moved_back(tmp_path: Path) -> None:
+    """Python reports the line after the one that moved: the diagnostic sits there, the
+    quick fix re-indents the line before it."""
+    good = ("def total(items):\n    s = 0\n    for x in items:\n        y = x * 2\n"
+            "        s += y\n        print(s)\n    return s\n")
+    source = good.replace("        s += y", "    s += y")
+    ws = write_project(tmp_path / "ws", {"app.py": source})
+    async with server(ws, {}) as (client, _url):
+        uri = open_doc(client, ws / "app.py")
+        diags = await diagnostics(client, uri, "syntax-error", timeout=20)
+        assert diags[0].range.start.line == 5 and "unexpected indent" in diags[0].message
+        found = await actions(client, uri, diags)
+        assert found and found[0].title.startswith("Fix indentation: re-indent line 5")
+        edit = found[0].edit.changes[uri][0]
+        assert edit.range.start.line == 4 and apply_edit(source, edit) == good
+
+
 async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:
     marker = tmp_path / "ran.txt"
     tests = TEST_CALC + f"\n\nopen({str(marker)!r}, 'w').write('ran')\n"

@@ -20,6 +20,11 @@ from tact.server.fixes.syntax.habits import one_slip
     ("def f(x):\n    return x not is None\n", "def f(x):\n    return x is not None\n"),
     ("def f(lines):\n    while (line := lines.pop()) != '':\n        pass\n".replace(":=", "="),
      "def f(lines):\n    while (line := lines.pop()) != '':\n        pass\n"),
+    ("def f(x):\n    if x = 1:\n        pass\n", "def f(x):\n    if x == 1:\n        pass\n"),
+    ("def f(x, s):\n    return x = s or g(key=s)\n",  # a keyword argument stays
+     "def f(x, s):\n    return x == s or g(key=s)\n"),
+    ("def f(b):\n    return [a for a in b if a = 1]\n",
+     "def f(b):\n    return [a for a in b if a == 1]\n"),
     ("def f(x):\n    retrun x + 1\n", "def f(x):\n    return x + 1\n"),
     ("def f(x):\n    if x:\n        whlie x:\n            x -= 1\n    return x\n",
      "def f(x):\n    if x:\n        while x:\n            x -= 1\n    return x\n"),
@@ -98,3 +103,9 @@ def test_windows_line_endings_get_the_same_repairs() -> None:
         assert fixes and fixes[0].fixed_source == good, (broken, fixes[0].fixed_source)
     fixes = syntax_fixes("xs = [\r\n    1,\r\n    2,\r\n\r\ny = 3\r\n")
     assert fixes and "2]," not in fixes[0].fixed_source
+
+
+def test_an_equals_sign_between_two_glued_names_is_no_comparison() -> None:
+    # ``self=items``: as likely a slip for ``self.items`` as for ``==``: the search weighs it
+    broken = "def f(self):\n    return self=items[0]\n"
+    assert all(f.operator != "python idiom" for f in syntax_fixes(broken))

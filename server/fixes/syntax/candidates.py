@@ -200,10 +200,11 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             offsets.add(toks[i].start)
             ls = text.rfind("\n", 0, toks[i].start) + 1
             if not text[ls : toks[i].start].strip():
-                # a missing first word (``return``, ``def``...) left its space behind:
-                # insert at an indentation level the file uses
+                # a missing first word (``return``, ``def``...) left its one space
+                # behind: insert at an indentation level the file uses (a line pushed
+                # in further is a matter of indentation, not ``return    x``)
                 cur = toks[i].start - ls
-                offsets.update(ls + w for w in levels if w < cur)
+                offsets.update(ls + w for w in levels if w == cur - 1)
         elif i == len(toks):
             offsets.add(len(text.rstrip()))
         far = i > hi

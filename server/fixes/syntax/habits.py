@@ -3,8 +3,8 @@ Python says them: ``a && b`` -> ``a and b``, ``a || b`` -> ``a or b``, ``!x`` ->
 ``not x``, ``i++`` -> ``i += 1``, ``===`` -> ``==``, ``else if`` -> ``elif``,
 ``print x`` -> ``print(x)``, ``def f:`` -> ``def f():``, ``// note`` -> ``# note``,
 ``x not is None`` -> ``x is not None``, ``while (n = f()):`` -> ``while (n := f()):``,
-and a misspelt keyword (``retrun``, ``whlie``)
--> the keyword.
+``if x = 1:`` -> ``if x == 1:``, and a misspelt keyword (``retrun``, ``whlie``) -> the
+keyword.
 
 The one-token search cannot make most of these (two tokens become one word), and
 where it can, another edit often compiles too and reads as well to a language model
@@ -103,6 +103,42 @@ def _assignment_in_condition(toks: list[Token], text: str, err: CompileError) ->
                  and toks[k - 1].text not in ")]"))]  # ``f(key=1)`` is a call's keyword
 
 
+_NAME_CHAR = re.compile(r"[A-Za-z_]")
+_CONDITION_WORDS = frozenset({"if", "elif", "while", "return", "assert", "and", "or", "not"})
+
+
+def _comparison_in_condition(toks: list[Token], text: str, err: CompileError,
+                             line_start: int) -> list[Edit]:
+    """``if x = 1:``, ``return a = b``: an ``=`` where a condition or a returned value
+    is read compares, as ``==`` (the compiler's own suggestion, or the place it stopped).
+    A call's keyword argument (``f(key=1)``) and an assignment before the condition
+    (``y = a if b else c``) are not conditions: the walk back from the ``=`` stops at the
+    bracket, comma, colon or ``=`` that begins its expression."""
+    out: list[Edit] = []
+    for k, t in enumerate(toks):
+        if t.text != "=" or not ("'=='" in err.message or t.start + line_start == err.offset):
+            continue
+        if _NAME_CHAR.match(text[t.start - 1 : t.start]) and _NAME_CHAR.match(
+                text[t.end : t.end + 1]):
+            continue  # ``self=name``: a slip for ``self.name`` as likely as for ``==``
+        depth = 0
+        for j in range(k - 1, -1, -1):
+            w = toks[j].text
+            depth += w in ")]}"
+            if w in "([{" and toks[j].kind == "op":
+                if depth == 0:
+                    break
+                depth -= 1
+            if depth:
+                continue
+            if w in (",", ":", "=", "lambda") or w.endswith("="):
+                break
+            if w in _CONDITION_WORDS:
+                out.append((t.start, t.end, "==", "a comparison is `==` (`=` assigns)"))
+                break
+    return out
+
+
 def _print_statement(toks: list[Token], text: str, err: CompileError) -> list[Edit]:
     """Python 2's ``print x``, which Python names in its message."""
     first = toks[0]
@@ -159,6 +195,7 @@ def line_edits(text: str, err: CompileError, counts: Callable[[str], int]) -> li
     edits = [e for rule in _RULES for e in rule(toks, text[ls:le])]
     edits += _print_statement(toks, text[ls:le], err)
     edits += _assignment_in_condition(toks, text[ls:le], err)
+    edits += _comparison_in_condition(toks, text[ls:le], err, ls)
     edits += _keyword_typo(toks, text[ls:le], counts)
     return sorted(((a + ls, b + ls, new, why) for a, b, new, why in edits),
                   key=lambda e: e[0])

@@ -16,6 +16,8 @@ from tact.server.fixes.syntax.candidates import Candidate, error_index, generate
 from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
 from tact.server.fixes.syntax.features import RankContext
 from tact.server.fixes.syntax.habits import habit_fix
+from tact.server.fixes.syntax.indentation import indentation_fix, is_indentation_error
+from tact.server.fixes.syntax.quotes import is_lost_quote, quote_fix
 from tact.server.fixes.syntax.ranker import group_features, ranker_weights
 from tact.server.fixes.syntax.ranker import score as linear_score
 from tact.server.fixes.syntax.typography import is_typography_error, typography_fix
@@ -129,13 +131,27 @@ def syntax_fixes(text: str, *, precision: str = "standard", max_fixes: int = 3,
         pasted = typography_fix(text, err, filename, budget=budget)
         if pasted is not None:
             return [pasted]
-    habit = habit_fix(text, err, filename, budget=budget)
-    if habit is not None:  # what was meant, ahead of whatever else compiles
+    meant = _meant(text, err, filename, budget)
+    if meant is not None and len(text) > HUGE_FILE:
+        return [meant]  # the search would only add alternatives, at seconds a file
+    if meant is not None:
         found = _fixes(text, err, precision=precision, max_fixes=max_fixes, scorer=scorer,
                        filename=filename, budget=budget, collect=collect)
-        return [habit, *(f for f in found if f.fixed_source != habit.fixed_source)][:max_fixes]
+        return [meant, *(f for f in found if f.fixed_source != meant.fixed_source)][:max_fixes]
     return _fixes(text, err, precision=precision, max_fixes=max_fixes, scorer=scorer,
                   filename=filename, budget=budget, collect=collect)
+
+
+def _meant(text: str, err: CompileError, filename: str, budget: float) -> Fix | None:
+    """The fix of a mistake whose kind says what was meant, which goes ahead of whatever
+    else compiles: a line moved out of its block, a string's lost quote, a habit from
+    another language."""
+    if is_indentation_error(err):
+        return indentation_fix(text, err, filename, budget=budget)
+    quoted = quote_fix(text, err, filename, budget=budget)
+    if quoted is not None or is_lost_quote(err):
+        return quoted
+    return habit_fix(text, err, filename, budget=budget)
 
 
 def _fixes(text: str, err: CompileError, *, precision: str, max_fixes: int,
