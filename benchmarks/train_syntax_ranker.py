@@ -169,6 +169,11 @@ def main() -> None:
         print(f"  {k:>14} {v:+.3f}")
     if args.write or args.out:
         target = args.out or ranker.RANKER_FILE
+        old = json.loads(target.read_text()) if target.exists() else {}
+        if old.get("adjustments"):
+            print(f"note: the adjustments in {target} ({old['adjustments'].get('why', '')}) "
+                  "are not carried over: measure the new fit on the dev seeds and add "
+                  "them again if they still help")
         target.write_text(json.dumps(
             {"trained_on": args.trained_on or f"{len(groups)} breaks of site-packages "
              f"code with the original among several candidates (seed {args.seed})",

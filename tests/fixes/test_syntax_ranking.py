@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 from tact.server.fixes.syntax import compile_error, syntax_fixes
+from tact.server.fixes.syntax.ranker import adjusted
 
 # A break in the first function of a file whose rest is fine.
 FILE_WITH_LATER_CODE = '''\
@@ -135,3 +136,18 @@ def test_self_is_never_deleted_from_a_method_that_reads_it() -> None:
             "        return c >= 0\n")
     fixes = syntax_fixes(good.replace("self, other", "self other"))
     assert fixes and fixes[0].fixed_source == good
+
+
+def test_a_parameter_the_body_reads_keeps_its_comma() -> None:
+    # deleting ``delta`` compiles and reads well to a token model, but the body reads it
+    broken = "def restore(delta which):\n    return which[delta:]\n"
+    fixes = syntax_fixes(broken)
+    assert fixes[0].fixed_source == "def restore(delta, which):\n    return which[delta:]\n"
+
+
+def test_adjustments_scale_and_shift_fitted_weights() -> None:
+    fitted = {"unbound_lost": -1.5, "comma_in_call": 1.0, "lm": 1.0}
+    got = adjusted(fitted, {"scale": {"unbound_lost": 3}, "add": {"comma_in_call": 0.5,
+                                                                  "comma_in_def": 0.5}})
+    assert got == {"unbound_lost": -4.5, "comma_in_call": 1.5, "lm": 1.0, "comma_in_def": 0.5}
+    assert fitted["unbound_lost"] == -1.5  # the fitted numbers are not changed in place

@@ -354,3 +354,13 @@ def test_a_huge_file_with_a_second_mistake_still_gets_a_local_fix() -> None:
     assert fixes[0].fixed_source.startswith(good.replace("def tail", "")[:200])
     assert "def f4000(a, b):" in fixes[0].fixed_source
     assert "later errors remain" in fixes[0].explanation
+
+
+def test_a_long_list_gets_its_closer_back_on_its_last_line() -> None:
+    # the ``]`` on its own line is lost; the list runs eleven lines, past the search's
+    # usual reach, and ends where the code comes back to the statement's indentation
+    items = "".join(f"        'item{i}',\n" for i in range(11))
+    good = f"def f():\n    names = [\n{items}    ]\n    return names\n"
+    broken = good.replace("    ]\n", "", 1)
+    fixes = syntax_fixes(broken)
+    assert fixes and ast.dump(ast.parse(fixes[0].fixed_source)) == ast.dump(ast.parse(good))

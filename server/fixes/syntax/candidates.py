@@ -104,6 +104,16 @@ def _indent_candidates(text: str, line_no: int) -> list[Candidate]:
     return out
 
 
+def _back_to_indent(lines: list[str], line: int, reach: int) -> int:
+    """The first line after ``line`` (within ``reach``) indented no deeper than it."""
+    base = len(lines[line]) - len(lines[line].lstrip(" \t"))
+    k = line + 1
+    while k < len(lines) and k - line < reach and (
+            not lines[k].strip() or len(lines[k]) - len(lines[k].lstrip(" \t")) > base):
+        k += 1
+    return k
+
+
 def error_index(toks: list[Token], err: CompileError) -> int:
     """The token at (or first after) the compiler's error position: the search's centre."""
     return next((i for i, t in enumerate(toks) if t.end > err.offset), len(toks) - 1)
@@ -126,8 +136,11 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
     msg = err.message
     closers_only_until = None
     m = re.search(r"'([(\[{])' was never closed", msg)
-    if m:  # the missing closer may be far after the opening bracket
-        last_line = toks[e].line + 8
+    if m:  # the missing closer may be far after the opening bracket: up to the line that
+        # comes back to the opener's indentation, where a bracket's lines end (a long
+        # list closed on its own line), or eight lines on
+        last_line = _back_to_indent(lines, toks[e].line, reach=60)
+        last_line = max(toks[e].line + 8, last_line)
         hi2 = e
         while hi2 + 1 < len(toks) and toks[hi2 + 1].line <= last_line:
             hi2 += 1

@@ -32,12 +32,28 @@ RANKER_FILE = Path(__file__).parent.parent / "data" / "syntax_ranker.json"
 
 @functools.cache
 def ranker_weights() -> dict[str, float]:
-    """The fitted ranking weights (the defaults if the data file is missing)."""
+    """The fitted ranking weights with the data file's ``adjustments`` applied (the
+    defaults if the data file is missing or unreadable)."""
     try:
         data = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
-        return {str(k): float(v) for k, v in data["weights"].items()}
+        weights = {str(k): float(v) for k, v in data["weights"].items()}
+        return adjusted(weights, data.get("adjustments", {}))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return dict(DEFAULT_WEIGHTS)
+
+
+def adjusted(weights: Mapping[str, float], adjustments: Mapping[str, Mapping[str, float]]
+             ) -> dict[str, float]:
+    """``weights`` with some weights scaled (``adjustments["scale"]``) or shifted
+    (``adjustments["add"]``): changes chosen on development breaks after a fit, for
+    evidence the fit's data under-weighs (kept apart from the fitted numbers so a refit
+    shows them and must choose them again)."""
+    out = dict(weights)
+    for k, factor in adjustments.get("scale", {}).items():
+        out[k] = out.get(k, 0.0) * float(factor)
+    for k, delta in adjustments.get("add", {}).items():
+        out[k] = out.get(k, 0.0) + float(delta)
+    return out
 
 
 def score(feats: Mapping[str, float], weights: Mapping[str, float]) -> float:
