@@ -129,6 +129,19 @@ def _fits(stmts: list[Line], k: int, lead: str, unit: str) -> int:
     return score
 
 
+def _closing_return(stmts: list[Line], k: int, lead: str, unit: str) -> bool:
+    """Whether statement ``k`` is a ``return`` that ends its function and ``lead`` is the
+    function's own level: where a function's last ``return`` most often stands (not in
+    the last block before it)."""
+    if stmts[k].first != "return":
+        return False
+    owner = next((s for s in reversed(stmts[:k]) if s.first in ("def", "async")
+                  and s.width < stmts[k].width), None)
+    if owner is None or lead != owner.lead + unit:
+        return False
+    return k + 1 == len(stmts) or stmts[k + 1].width <= owner.width
+
+
 def _unreachable(stmts: list[Line], k: int, lead: str) -> int:
     """How many statements around ``k`` (moved to ``lead``) would follow a ``return``,
     ``raise``, ``continue`` or ``break`` in its own block, where nothing runs."""
@@ -184,7 +197,8 @@ def _single_moves(stmts: list[Line], e: int, unit: str, err: CompileError) -> li
             moved = abs(_width(lead) - s.width)
             # a line moves by a slip (less than a level) or by a level, seldom further
             far = 0.0 if moved <= step else 1.0 + (moved - step) / step
-            fit = _fits(stmts, k, lead, unit) - far - 2 * _unreachable(stmts, k, lead)
+            fit = (_fits(stmts, k, lead, unit) - far - 2 * _unreachable(stmts, k, lead)
+                   + 1.5 * _closing_return(stmts, k, lead, unit))
             # ties go to the earlier line (one pushed out of its block shows as an
             # unexpected indent on the line after it), but to a header's body
             out.append(_Move((fit, -moved, k == e if block else -k), k, k, lead,
@@ -259,7 +273,9 @@ def _lost_first_word(statement: str, ends_block: bool) -> bool:
         return False  # not an expression
     if isinstance(value, ast.Call):
         return ends_block
-    return not isinstance(value, (ast.Await, ast.Yield, ast.YieldFrom, ast.Constant))
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return False  # a docstring, or text standing alone
+    return not isinstance(value, (ast.Await, ast.Yield, ast.YieldFrom))
 
 
 def indentation_fix(text: str, err: CompileError, filename: str = "<file>", *,
