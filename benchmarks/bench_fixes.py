@@ -49,7 +49,7 @@ import textwrap
 import time
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -503,19 +503,32 @@ def make_habit_breaks(n: int, seed: int = 0,
     ``===``, ``!==``, ``i++``), ``else if`` for ``elif``, Python 2's ``print x``, ``def f:``
     for ``def f():``, a ``//`` comment, ``not is`` / ``in not`` for ``is not`` /
     ``not in``, or the opening or closing quote of a one-line string lost."""
+    return _kinds_in_turn(n, seed, files, HABITS, _habit_edits)
+
+
+Edits = Callable[[str, str, list[tokenize.TokenInfo], random.Random], list[tuple[int, int, str]]]
+
+
+def _kinds_in_turn(n: int, seed: int, files: list[Path] | None, kinds: tuple[str, ...],
+                   edits_of: Edits) -> list[tuple[str, str, str]]:
+    """(original, broken, kind): one break of each of ``kinds`` in turn, each in the next
+    shuffled function where ``edits_of(kind, src, tokens, rng)`` finds a place for it
+    (one drawn at random), kept only when the function then fails to compile."""
     rng = random.Random(seed)
     out = []
     for src, toks in _shuffled_functions(rng, files):
         if len(out) >= n:
             break
-        kind = HABITS[len(out) % len(HABITS)]
-        edits = _habit_edits(kind, src, toks, rng)
+        kind = kinds[len(out) % len(kinds)]
+        edits = edits_of(kind, src, toks, rng)
         if not edits:
             continue
         a, b, new = rng.choice(edits)
         broken = src[:a] + new + src[b:]
         try:
-            compile(broken, "<b>", "exec")
+            with warnings.catch_warnings():  # the broken code's warnings are noise here
+                warnings.simplefilter("ignore")
+                compile(broken, "<b>", "exec")
             continue  # still valid Python
         except SyntaxError:
             out.append((src, broken, kind))
@@ -611,27 +624,7 @@ def make_named_breaks(n: int, seed: int = 0,
     token boundary, as ``breaks``'s uniform inserts do; ``= for ==`` writes a comparison's
     ``==`` as ``=``; ``missing quote`` drops the opening or closing quote of a one-line
     string."""
-    rng = random.Random(seed)
-    out = []
-    for src, toks in _shuffled_functions(rng, files):
-        if len(out) >= n:
-            break
-        kind = NAMED[len(out) % len(NAMED)]
-        edits = _named_edits(kind, src, toks, rng)
-        if not edits:
-            continue
-        a, b, new = rng.choice(edits)
-        broken = src[:a] + new + src[b:]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                compile(broken, "<b>", "exec")
-            continue  # still valid Python
-        except SyntaxError:
-            out.append((src, broken, kind))
-        except ValueError:
-            continue
-    return out
+    return _kinds_in_turn(n, seed, files, NAMED, _named_edits)
 
 
 def _named_edits(kind: str, src: str, toks: list[tokenize.TokenInfo],

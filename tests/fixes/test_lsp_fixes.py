@@ -243,17 +243,24 @@ async def test_pasted_typographic_quotes_get_one_fix_in_utf16_units(tmp_path: Pa
     ASCII in one edit whose range counts the emoji between them as two UTF-16 units;
     the quotes in the comment stay."""
     source = 'def label():\n    return \u201c\U0001f642 ok\u201d  # \u201cquoted\u201d\n'
+    diags, found, uri = await syntax_error_and_fixes(tmp_path, source)
+    assert diags[0].range.start.line == 1 and "U+201C" in diags[0].message
+    assert found and "pasted characters" in found[0].title
+    edit = found[0].edit.changes[uri][0]
+    assert apply_edit_utf16(source, edit) == (
+        'def label():\n    return "\U0001f642 ok"  # \u201cquoted\u201d\n')
+    assert edit.range.end.character - edit.range.start.character == 7  # emoji: 2 units
+
+
+async def syntax_error_and_fixes(tmp_path: Path, source: str
+                                 ) -> tuple[list[types.Diagnostic], list[types.CodeAction], str]:
+    """``source`` opened in a real server: its syntax-error diagnostics, the code actions
+    offered for them, and the document's URI."""
     ws = write_project(tmp_path / "ws", {"app.py": source})
     async with server(ws, {}) as (client, _url):
         uri = open_doc(client, ws / "app.py")
         diags = await diagnostics(client, uri, "syntax-error", timeout=20)
-        assert diags[0].range.start.line == 1 and "U+201C" in diags[0].message
-        found = await actions(client, uri, diags)
-        assert found and "pasted characters" in found[0].title
-        edit = found[0].edit.changes[uri][0]
-        assert apply_edit_utf16(source, edit) == (
-            'def label():\n    return "\U0001f642 ok"  # \u201cquoted\u201d\n')
-        assert edit.range.end.character - edit.range.start.character == 7  # emoji: 2 units
+        return diags, await actions(client, uri, diags), uri
 
 
 async def test_a_line_pushed_out_of_its_block_is_moved_back(tmp_path: Path) -> None:
@@ -262,15 +269,11 @@ async def test_a_line_pushed_out_of_its_block_is_moved_back(tmp_path: Path) -> N
     good = ("def total(items):\n    s = 0\n    for x in items:\n        y = x * 2\n"
             "        s += y\n        print(s)\n    return s\n")
     source = good.replace("        s += y", "    s += y")
-    ws = write_project(tmp_path / "ws", {"app.py": source})
-    async with server(ws, {}) as (client, _url):
-        uri = open_doc(client, ws / "app.py")
-        diags = await diagnostics(client, uri, "syntax-error", timeout=20)
-        assert diags[0].range.start.line == 5 and "unexpected indent" in diags[0].message
-        found = await actions(client, uri, diags)
-        assert found and found[0].title.startswith("Fix indentation: re-indent line 5")
-        edit = found[0].edit.changes[uri][0]
-        assert edit.range.start.line == 4 and apply_edit(source, edit) == good
+    diags, found, uri = await syntax_error_and_fixes(tmp_path, source)
+    assert diags[0].range.start.line == 5 and "unexpected indent" in diags[0].message
+    assert found and found[0].title.startswith("Fix indentation: re-indent line 5")
+    edit = found[0].edit.changes[uri][0]
+    assert edit.range.start.line == 4 and apply_edit(source, edit) == good
 
 
 async def test_execution_disabled_runs_no_tests(tmp_path: Path) -> None:

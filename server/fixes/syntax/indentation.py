@@ -11,7 +11,9 @@ moved together (a body never indented, a pasted block indented too far).
 
 Each candidate is ranked by how well the moved line then sits between its statement
 neighbours: the same indentation as the line before (or one unit under a header), and
-the same as the line after (or a block that ends there). The first that compiles is
+the same as the line after (or a block that ends there); never after a ``return`` in
+its own block, on the file's grid, moved by a slip or a level rather than further, a
+function's closing ``return`` at the function's level. The first that compiles is
 the fix. The one-token search cannot rank these: its language model reads tokens, not
 layout, and inserting a keyword in front of a pushed-in line (``return    x``) compiles
 too.
@@ -182,8 +184,8 @@ def _single_moves(stmts: list[Line], e: int, unit: str, err: CompileError) -> li
     out: list[_Move] = []
     step = _width(unit)
     block = "expected an indented block" in err.message
-    near = set(range(max(0, e - (1 if block else REACH)), min(len(stmts), e + (1 if block
-                                                                             else 2))))
+    near = {k for k in (e - 1, e) if k >= 0} if block else set(
+        range(max(0, e - REACH), min(len(stmts), e + 2)))
     if "unindent does not match" in err.message:
         last = next((k for k in range(e - 1, -1, -1) if stmts[k].width <= stmts[e].width), -1)
         near.add(last + 1)
