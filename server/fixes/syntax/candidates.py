@@ -276,7 +276,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
         if s is None:
             s = next((t for t in toks[lo:hi] if t.kind == "string"), None)
         if s is not None:
-            q = _quote(s.text)[:1] * (3 if "triple" in msg else 1)
+            q = opening_quote(s.text)[:1] * (3 if "triple" in msg else 1)
             body_end = s.end
             line_end = text.find("\n", s.start)
             body_end = line_end if line_end != -1 and "triple" not in msg else body_end
@@ -307,7 +307,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
                                      bonus=_swallowed(_tokens_between(toks, t, opens[0]))))
     if msg.startswith("f-string: expecting '}'") and open_string is not None:
         s = open_string  # ``f"{name"``: close the field before the closing quote
-        q = _quote(s.text)
+        q = opening_quote(s.text)
         out.append(Candidate(s.end - len(q), s.end - len(q), "}", "insert '}'", e, bonus=1.0))
     if "indent" in msg or toks[e].line == err.line:
         out.extend(_indent_candidates(text, err.line))
@@ -324,15 +324,21 @@ _CODE_LINE = re.compile(
     r"|[A-Za-z_][\w.]*\(.*\)\s*)$")
 
 
-def _quote(text: str) -> str:
+def prefix_length(text: str) -> int:
+    """How many characters of a string token come before its opening quote (``f``,
+    ``rb``...)."""
+    return len(text) - len(text.lstrip("rRbBuUfF"))
+
+
+def opening_quote(text: str) -> str:
     """The quote a string token opens with (``'``, ``\"``, or a triple one), after its
-    prefix (``f``, ``rb``...)."""
-    body = text.lstrip("rRbBuUfF")
+    prefix."""
+    body = text[prefix_length(text) :]
     return body[:3] if body[:3] in ('"""', "'''") else body[:1]
 
 
 def _is_fstring(text: str) -> bool:
-    return "f" in text[: len(text) - len(text.lstrip("rRbBuUfF"))].lower()
+    return "f" in text[: prefix_length(text)].lower()
 
 
 def _close_docstring(text: str, s: Token, q: str, e: int) -> list[Candidate]:

@@ -26,6 +26,7 @@ import time
 
 from tact.server.fixes.calls import open_brackets
 from tact.server.fixes.lexer import Token, default_prior, lex
+from tact.server.fixes.syntax.candidates import opening_quote, prefix_length
 from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
 from tact.server.fixes.types import Fix, edit_between, span_of
 
@@ -54,9 +55,9 @@ def _stray_quote(text: str, err: CompileError) -> int | None:
     line = text[ls:le]
     toks = lex(line)
     last = toks[-1] if toks else None
-    if last is not None and last.kind == "string" and not _closed(last.text) and (
-            last.text.lstrip("rRbBuUfF")[:3] not in ('"""', "'''")):
-        return last.start + len(last.text) - len(last.text.lstrip("rRbBuUfF"))
+    if last is not None and last.kind == "string" and not _closed(last.text) and len(
+            opening_quote(last.text)) == 1:
+        return last.start + prefix_length(last.text)
     if is_lost_quote(err) and line[err.col : err.col + 1] in ("'", '"'):
         return err.col
     return None
@@ -134,9 +135,9 @@ def _score(fixed: list[Token], known: frozenset[str], own: frozenset[str], line:
 
 
 def _body(s: str) -> str:
-    body = s.lstrip("rRbBuUfF")
-    q = body[:1]
-    return body[1:-1] if len(body) >= 2 and body.endswith(q) else body[1:]
+    """A one-line string token's text between its quotes."""
+    body = s[prefix_length(s) :]
+    return body[1:-1] if _closed(s) else body[1:]
 
 
 def _code_words(body: str, known: frozenset[str]) -> list[str]:
@@ -252,7 +253,8 @@ def _docstring_place(text: str, ls: int) -> bool:
 
 
 def _closed(s: str) -> bool:
-    body = s.lstrip("rRbBuUfF")
+    """Whether a one-line string token ends with its closing quote."""
+    body = s[prefix_length(s) :]
     return len(body) >= 2 and body[-1] == body[0] and not body.endswith("\\" + body[0])
 
 
