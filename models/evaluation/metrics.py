@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score, roc_curve
+from tact.models.gate.thresholds import utility_threshold as utility_threshold
 
 
 def _w(y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -103,13 +104,6 @@ def at_threshold(
         rejected_hidden_percent=100.0 * w[hide & ~y].sum() / rej,
         hidden_percent=100.0 * w[hide].sum() / (w.sum() or 1.0),
     )
-
-
-def utility_threshold(benefit: float, cost: float) -> float:
-    """Show iff p * benefit > (1 - p) * cost, i.e. iff p > cost / (benefit + cost)."""
-    if benefit < 0 or cost < 0 or benefit + cost <= 0:
-        raise ValueError("benefit and cost must be non-negative and not both zero")
-    return cost / (benefit + cost)
 
 
 def calibration_bins(

@@ -15,6 +15,12 @@ from typing import Any
 
 from tact.models.gate.errors import ModelLoadError
 
+# What the completion gate's model directory holds (the writer is :mod:`.modeldir`, the
+# reader :mod:`.runtime`, which must not import the writer's training libraries).
+CARD_FORMAT = "tact-gate-model"
+CARD_FORMAT_VERSION = 1
+STAGE_FILES = {1: "stage1.onnx", 2: "stage2.onnx"}
+
 
 def read_card(card_path: Path, card_format: str, format_version: int, what: str) -> dict[str, Any]:
     """The card's JSON, checked to be a ``card_format`` card of ``format_version``.

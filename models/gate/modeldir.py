@@ -21,12 +21,10 @@ from typing import Any
 
 from tact.models.evaluation import metrics
 from tact.models.features import SCHEMA
+from tact.models.gate.artifacts import CARD_FORMAT, CARD_FORMAT_VERSION, STAGE_FILES
 from tact.models.gate.estimators import INPUT_NAME, OUTPUT_NAME
 from tact.models.gate.train import TrainedGate
 
-CARD_FORMAT = "tact-gate-model"
-CARD_FORMAT_VERSION = 1
-STAGE_FILES = {1: "stage1.onnx", 2: "stage2.onnx"}
 DEFAULT_BENEFIT = 1.0
 DEFAULT_COST = 0.2
 

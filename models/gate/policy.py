@@ -25,8 +25,8 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tact.models.evaluation.metrics import utility_threshold
 from tact.models.gate.runtime import GateModel
+from tact.models.gate.thresholds import utility_threshold
 
 MODES = ("utility", "maxAcceptedHidden")
 

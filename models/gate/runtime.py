@@ -17,9 +17,14 @@ from typing import Any
 
 import numpy as np
 from tact.models.features import SCHEMA, FeatureSchema
-from tact.models.gate.artifacts import read_card, read_checked
+from tact.models.gate.artifacts import (
+    CARD_FORMAT,
+    CARD_FORMAT_VERSION,
+    STAGE_FILES,
+    read_card,
+    read_checked,
+)
 from tact.models.gate.errors import ModelLoadError
-from tact.models.gate.modeldir import CARD_FORMAT, CARD_FORMAT_VERSION, STAGE_FILES
 from tact.models.gate.thresholds import card_threshold
 
 
@@ -28,7 +33,10 @@ def default_model_dir() -> Path:
     return Path(str(resources.files("tact.models.gate") / "default"))
 
 
-def _session(path: Path, blob: bytes) -> Any:
+def onnx_session(path: Path, blob: bytes) -> Any:
+    """One onnxruntime session for a model file's bytes: one thread, sequential (the
+    server runs one request at a time per stage); a file onnxruntime refuses is a
+    one-line :class:`ModelLoadError`."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -76,7 +84,7 @@ class GateModel:
                 raise ModelLoadError(f"{card_path}: no entry for stage {stage}")
             file_path = path / str(info.get("file", filename))
             blob = read_checked(file_path, info.get("sha256"), "model")
-            sess = _session(file_path, blob)
+            sess = onnx_session(file_path, blob)
             width = sess.get_inputs()[0].shape[-1]
             expected = schema.width(stage)
             if width != expected:

@@ -1,4 +1,5 @@
-"""Reading "hide at most X% of accepted" thresholds: one rule for every gate model.
+"""Reading "hide at most X% of accepted" thresholds: one rule for every gate model;
+and the utility rule's threshold (serving needs both, and neither needs scikit-learn).
 
 Validation stores thresholds at a few budgets (0.5%, 1%, 5%...). A setting between
 them takes the largest stored budget not above it, so the promise "at most X%" holds
@@ -11,6 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 _EPS = 1e-9
+
+
+def utility_threshold(benefit: float, cost: float) -> float:
+    """Show iff p * benefit > (1 - p) * cost, i.e. iff p > cost / (benefit + cost)."""
+    if benefit < 0 or cost < 0 or benefit + cost <= 0:
+        raise ValueError("benefit and cost must be non-negative and not both zero")
+    return cost / (benefit + cost)
 
 
 def threshold_within(points: Iterable[Mapping[str, Any]], budget_percent: float) -> float:

@@ -1,10 +1,11 @@
 """Whether to show a validated fix: the fix model, the gate's policy, and the record.
 
-The fix model (``fix.onnx`` + ``fix_card.json``, see ``tact.models.gate.fixes``) lives
-in the completion gate's model directory: the one ``gate.modelPath`` names, or the
-newest ``tact.trainModel`` wrote, or the packaged default. A directory without a fix
-model falls back to the packaged one if it has one; with no fix model at all, every
-validated fix is shown, as before the gate existed.
+The fix model (``fix.onnx`` + ``fix_card.json``, trained by ``tact.models.gate.fixes``,
+served by ``tact.models.gate.fix_runtime``) lives in the completion gate's model
+directory: the one ``gate.modelPath`` names, or the newest ``tact.trainModel`` wrote,
+or the packaged default. A directory without a fix model falls back to the packaged
+one if it has one; with no fix model at all, every validated fix is shown, as before
+the gate existed.
 
 The policy is the completion gate's own (:class:`GatePolicy` from the ``gate.*``
 settings): the utility rule or the "hide at most X% of applied" operating point from
@@ -76,7 +77,7 @@ class FixGate:
     def locate(model_dir: str | None) -> Path | None:
         """The directory whose fix model to use: ``model_dir`` (None: the packaged
         default) if it has one, else the packaged default's, else None."""
-        from tact.models.gate.fixes import has_fix_model
+        from tact.models.gate.fix_runtime import has_fix_model
         from tact.models.gate.runtime import default_model_dir
 
         default = default_model_dir()
@@ -88,7 +89,7 @@ class FixGate:
     def refresh(self, model_dir: str | None) -> bool:
         """Load the fix model for ``model_dir`` if it changed; True if one is in use."""
         from tact.models.gate.errors import ModelLoadError
-        from tact.models.gate.fixes import FixModel
+        from tact.models.gate.fix_runtime import FixModel
 
         with self._lock:
             target = self.locate(model_dir)
