@@ -131,14 +131,19 @@ def _fits(stmts: list[Line], k: int, lead: str, unit: str) -> int:
     return score
 
 
+def _owner(stmts: list[Line], k: int) -> Line | None:
+    """The ``def`` (or ``async def``) that statement ``k`` sits in, by indentation."""
+    return next((s for s in reversed(stmts[:k]) if s.first in ("def", "async")
+                 and s.width < stmts[k].width), None)
+
+
 def _closing_return(stmts: list[Line], k: int, lead: str, unit: str) -> bool:
     """Whether statement ``k`` is a ``return`` that ends its function and ``lead`` is the
     function's own level: where a function's last ``return`` most often stands (not in
     the last block before it)."""
     if stmts[k].first != "return":
         return False
-    owner = next((s for s in reversed(stmts[:k]) if s.first in ("def", "async")
-                  and s.width < stmts[k].width), None)
+    owner = _owner(stmts, k)
     if owner is None or lead != owner.lead + unit:
         return False
     return k + 1 == len(stmts) or stmts[k + 1].width <= owner.width
@@ -255,8 +260,7 @@ def _word_lost(stmts: list[Line], e: int, lines: list[str]) -> bool:
     w = stmts[e].width - 1
     if w != stmts[e - 1].width and w not in _levels(stmts, e):
         return False
-    owner = next((s for s in reversed(stmts[:e]) if s.first in ("def", "async")
-                  and s.width < stmts[e].width), None)
+    owner = _owner(stmts, e)
     if owner is not None and w <= owner.width:
         return False  # a word lost there would leave the function: not ``return``
     end = stmts[e + 1].no if e + 1 < len(stmts) else len(lines)

@@ -207,37 +207,41 @@ def quote_fix(text: str, err: CompileError, filename: str = "<file>", *,
     return None
 
 
+def _lines_back(text: str, pos: int, n: int) -> int:
+    """The start of the line ``n`` lines before the one holding ``pos`` (or 0)."""
+    start = text.rfind("\n", 0, pos) + 1
+    for _ in range(n):
+        if start <= 0:
+            return 0
+        start = text.rfind("\n", 0, start - 1) + 1
+    return start
+
+
+def _lines_on(text: str, pos: int, n: int) -> int:
+    """The end of the line ``n`` lines after the one holding ``pos`` (or the text's)."""
+    end = pos
+    for _ in range(n + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return len(text)
+    return end
+
+
 def _around(text: str, ls: int, le: int, reach: int = REACH_LINES) -> str:
     """The text within ``reach`` lines of the line [ls, le), without that line: where
     the names that tell code from text are looked up (all of it in a file of ordinary
     size; lexing a whole huge file would take most of the budget)."""
-    a = ls
-    for _ in range(reach):
-        a = text.rfind("\n", 0, a - 1) + 1
-        if a <= 0:
-            break
-    b = le
-    for _ in range(reach):
-        nb = text.find("\n", b + 1)
-        if nb < 0:
-            b = len(text)
-            break
-        b = nb
-    return text[max(0, a) : ls] + text[le:b]
+    return text[_lines_back(text, ls, reach) : ls] + text[le : _lines_on(text, le, reach - 1)]
 
 
 def _continues_strings(text: str, ls: int) -> bool:
     """Whether the line at ``ls`` continues a bracket whose previous line ends with a
     string: then it is most likely one more piece of that text, from its first column."""
-    prev = text[:ls].rstrip()
-    if prev[-1:] not in ("'", '"'):
+    # a bracket open this far back is the one the line continues
+    before = text[_lines_back(text, ls, 200) : ls]
+    if before.rstrip()[-1:] not in ("'", '"'):
         return False
-    start = ls
-    for _ in range(200):  # a bracket open this far back is the one the line continues
-        start = text.rfind("\n", 0, start - 1) + 1
-        if start <= 0:
-            break
-    toks = lex(text[max(0, start) : ls])
+    toks = lex(before)
     return bool(toks) and toks[-1].kind == "string" and next(
         open_brackets(toks, len(toks) - 1), None) is not None
 
@@ -248,7 +252,7 @@ _HEADER = re.compile(r"\s*((async\s+)?def\s|class\s|\)).*:\s*(#.*)?$")
 def _docstring_place(text: str, ls: int) -> bool:
     """Whether the line at ``ls`` is the first of a function's or class's body, where a
     line of text is its docstring."""
-    prev = text[:ls].rstrip().rsplit("\n", 1)[-1]
+    prev = text[_lines_back(text, ls, 50) : ls].rstrip().rsplit("\n", 1)[-1]
     return _HEADER.match(prev) is not None
 
 
