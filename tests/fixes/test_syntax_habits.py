@@ -21,6 +21,9 @@ from tact.server.fixes.syntax.habits import one_slip
     ("def f(lines):\n    while (line := lines.pop()) != '':\n        pass\n".replace(":=", "="),
      "def f(lines):\n    while (line := lines.pop()) != '':\n        pass\n"),
     ("def f(x):\n    if x = 1:\n        pass\n", "def f(x):\n    if x == 1:\n        pass\n"),
+    # a grouping bracket keeps no call's result: it compares (no ``:=``)
+    ("def f(a, b, c):\n    if not (a = b) and c:\n        pass\n",
+     "def f(a, b, c):\n    if not (a == b) and c:\n        pass\n"),
     ("def f(x, s):\n    return x = s or g(key=s)\n",  # a keyword argument stays
      "def f(x, s):\n    return x == s or g(key=s)\n"),
     ("def f(b):\n    return [a for a in b if a = 1]\n",
@@ -109,3 +112,11 @@ def test_an_equals_sign_between_two_glued_names_is_no_comparison() -> None:
     # ``self=items``: as likely a slip for ``self.items`` as for ``==``: the search weighs it
     broken = "def f(self):\n    return self=items[0]\n"
     assert all(f.operator != "python idiom" for f in syntax_fixes(broken))
+
+
+def test_one_rewrite_per_place_and_one_reason_for_it() -> None:
+    """``(n = read())`` is both a condition's ``=`` and an assignment inside it: the
+    ``:=`` rewrite wins, and the title names only the rewrite applied."""
+    fixes = syntax_fixes("def f(read):\n    while (n = read()) > 0:\n        print(n)\n")
+    assert fixes[0].fixed_source == "def f(read):\n    while (n := read()) > 0:\n        print(n)\n"
+    assert "more" not in fixes[0].title

@@ -26,6 +26,19 @@ BODY = "def f(items):\n    for x in items:\n        a = x\n{}\n        print(b)\
     # nothing runs after a return: the last line belongs to the outer block
     ("def f(x):\n    if x is None:\n        return 0\n   return x + 1\n",
      "def f(x):\n    if x is None:\n        return 0\n    return x + 1\n"),
+    # an ``else`` pulled out of its ``if``: Python reports the next ``else`` as invalid
+    ("def f(x, y):\n    if x:\n        if y:\n            x = 1\n    else:\n            x = 2\n"
+     "    else:\n        x = 3\n    return x\n",
+     "def f(x, y):\n    if x:\n        if y:\n            x = 1\n        else:\n            x = 2\n"
+     "    else:\n        x = 3\n    return x\n"),
+    # a ``try`` pulled out: its ``except`` far below finds no level to close to
+    ("def f(p):\n    a = 1\ntry:\n        for b in p:\n            a += b\n"
+     "    except TypeError:\n        raise\n    return a\n",
+     "def f(p):\n    a = 1\n    try:\n        for b in p:\n            a += b\n"
+     "    except TypeError:\n        raise\n    return a\n"),
+    # a function's last line one space in: not out of the function, whose ``self`` it reads
+    ("def f(self):\n    if self.x:\n        raise E('no')\n self.y = 1\n",
+     "def f(self):\n    if self.x:\n        raise E('no')\n    self.y = 1\n"),
     # the only line of a body, not indented
     ("def f(x):\n    if x:\n    x.close()\n    return x\n",
      "def f(x):\n    if x:\n        x.close()\n    return x\n"),

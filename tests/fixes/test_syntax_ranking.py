@@ -151,3 +151,60 @@ def test_adjustments_scale_and_shift_fitted_weights() -> None:
                                                                   "comma_in_def": 0.5}})
     assert got == {"unbound_lost": -4.5, "comma_in_call": 1.5, "lm": 1.0, "comma_in_def": 0.5}
     assert fitted["unbound_lost"] == -1.5  # the fitted numbers are not changed in place
+
+
+def test_a_parameter_the_broken_def_binds_is_no_module_name() -> None:
+    """``def f(value script=False)`` binds ``script``; a fix that deletes it leaves the
+    body's ``script`` unbound, whatever the broken line itself binds."""
+    good = ("def fmt(value, script=False):\n    if script:\n        value = str(value)\n"
+            "    return value\n")
+    fixes = syntax_fixes(good.replace("value, ", "value ", 1))
+    assert fixes and fixes[0].fixed_source == good
+
+
+def test_deleting_the_only_use_of_an_unbound_name_repairs_nothing() -> None:
+    """``getline(file lnum)`` in a function shown alone: ``file`` is unbound before and
+    after deleting it, so the deletion gains nothing on the restored comma; binding an
+    unbound name does (a parameter put back)."""
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes("def f(lnum):\n    return linecache.getline(file lnum[0])\n", collect=got)
+    unbound = {new.split("\n")[1].strip(): f.get("unbound", 0.0) for f, new in got}
+    assert unbound["return linecache.getline( lnum[0])"] == 2.0
+    assert unbound["return linecache.getline(file, lnum[0])"] == 2.0
+    got.clear()
+    syntax_fixes("def f(a, , b):\n    return a + b + c\n", collect=got)
+    restored = [f for f, new in got if new.startswith("def f(a, c, b)")]
+    deleted = [f for f, new in got if new.startswith("def f(a,  b)")]
+    assert restored and deleted, [new.split("\n")[0] for f, new in got]
+    assert restored[0].get("unbound", 0.0) < deleted[0].get("unbound", 0.0)
+
+
+def test_a_word_becomes_no_closer_that_leaves_a_trailing_comma() -> None:
+    """``def f(self, attrs:`` lost its ``)``; ``def f(self, ):`` (the word turned into
+    the closer) ends a one-line list with a comma, which one-line code almost never
+    does."""
+    good = "def start(self, name, attrs):\n    self.name = name\n"
+    fixes = syntax_fixes(good.replace("attrs)", "attrs", 1))
+    assert fixes and fixes[0].fixed_source == good
+
+
+def test_trailing_commas_and_target_lists_read_from_tokens() -> None:
+    from tact.server.fixes.lexer import lex
+    from tact.server.fixes.syntax.token_evidence import (
+        binding_indices,
+        one_line_trailing_commas,
+    )
+
+    assert one_line_trailing_commas(lex("f(a, b, )")) == 1
+    assert one_line_trailing_commas(lex("def f(x, ):")) == 1
+    assert one_line_trailing_commas(lex("t = (x,)\nf(a,\n  b,\n)")) == 0
+
+    def bound(src: str) -> list[str]:
+        toks = lex(src)
+        return sorted(toks[k].text for k in binding_indices(toks))
+
+    assert bound("for name param in items: pass") == ["name", "param"]
+    assert bound("import linecache reprlib") == ["linecache", "reprlib"]
+    assert bound("a, (b, c) = d") == ["a", "b", "c"]
+    assert bound("x[i], y.z = 1, 2") == []
+    assert bound("f(a, key=b)") == ["key"]  # an argument is read, not bound

@@ -364,3 +364,26 @@ def test_a_long_list_gets_its_closer_back_on_its_last_line() -> None:
     broken = good.replace("    ]\n", "", 1)
     fixes = syntax_fixes(broken)
     assert fixes and ast.dump(ast.parse(fixes[0].fixed_source)) == ast.dump(ast.parse(good))
+
+
+def test_an_index_glued_to_its_attribute_gets_its_closer_back() -> None:
+    """``args[0].x`` without its ``]`` lexes as the float ``0.`` and a name: the closer
+    goes before the dot, inside what was one token."""
+    for good in ("def f(args):\n    return g(args[0].__class__)\n",
+                 "def f(s, a, b):\n    return s[:3].replace(a, b)\n"):
+        broken = good.replace("].", ".", 1)
+        fixes = syntax_fixes(broken)
+        assert fixes and same_ast(fixes[0].fixed_source, good), [f.title for f in fixes]
+
+
+def test_a_list_item_closes_on_its_own_line() -> None:
+    """``['uname', '-p',`` inside a call spread over lines: Python names the ``[`` four
+    lines up when it meets the call's ``)``; the ``]`` goes before the comma that ends
+    the item's line."""
+    good = ("def f(subprocess):\n    return subprocess.check_output(\n"
+            "        ['uname', '-p'],\n        stderr=subprocess.DEVNULL,\n        text=True,\n"
+            "        encoding='utf8',\n    ).strip()\n")
+    broken = good.replace("'-p'],", "'-p',")
+    assert "line 3" in compile_error(broken).message
+    fixes = syntax_fixes(broken)
+    assert fixes and same_ast(fixes[0].fixed_source, good), [f.title for f in fixes]

@@ -173,7 +173,10 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
                                              f"replace {t.text!r} with {r!r}", i))
     # an opener still open at the error (within 40 tokens and three lines) may have
     # lost its closer far before it (``callable(f or callable(g(x)):``, reported at ``:``)
-    for j in itertools.takewhile(lambda j: toks[j].line >= toks[e].line - 3,
+    # (or on the line the compiler names: ``')' does not match '[' on line 11``)
+    m3 = re.search(r"does not match opening parenthesis '.' on line (\d+)", msg)
+    first_line = min(toks[e].line - 3, int(m3.group(1)) - 1 if m3 else toks[e].line)
+    for j in itertools.takewhile(lambda j: toks[j].line >= first_line,
                                  open_brackets(toks, e - 1, reach=40)):
         closer = CLOSER[toks[j].text]
         for i in range(j + 1, lo):
@@ -181,6 +184,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             out.append(Candidate(off, off, _pad(text, text[:off], text[off:], closer),
                                  f"insert {closer!r}", i))
     out.extend(_split_candidates(toks, lo, hi, e))
+    out.extend(_glued_number_candidates(text, toks, lo, hi))
     names: list[str] = []
     # candidate names: nearest first, then the rest of the file (bounded)
     near = sorted(range(len(toks)), key=lambda k: abs(k - e))
@@ -405,6 +409,24 @@ def _split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[Candi
             for op in SPLIT_TOKENS:
                 out.append(Candidate(t.start + k, t.start + k, op, f"insert {op!r}", i))
     return out
+
+
+def _glued_number_candidates(text: str, toks: list[Token], lo: int, hi: int
+                              ) -> list[Candidate]:
+    """A closer lost between an index and an attribute (``args[0].x`` -> ``args[0.x``,
+    ``args[0.__class__``) leaves a number glued to a name by its dot, which no
+    token-level edit can split: offer the closer before the dot."""
+    out: list[Candidate] = []
+    for i in range(max(0, lo), min(hi, len(toks))):
+        t = toks[i]
+        m = _GLUED_NUMBER.match(text, t.start) if t.kind == "number" else None
+        if m:
+            for closer in ("]", ")"):
+                out.append(Candidate(m.end(), m.end(), closer, f"insert {closer!r}", i))
+    return out
+
+
+_GLUED_NUMBER = re.compile(r"\d+(?=\.[A-Za-z_])")
 
 
 def _file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:

@@ -15,6 +15,7 @@ import keyword
 import math
 import re
 import warnings
+from collections import Counter
 from typing import Any
 
 from tact.server.fixes.calls import (
@@ -37,11 +38,12 @@ from tact.server.fixes.syntax.candidates import CLOSER, WORD, Candidate, error_i
 from tact.server.fixes.syntax.diagnose import CompileError
 from tact.server.fixes.syntax.ranker import CHANNEL
 from tact.server.fixes.syntax.token_evidence import (
-    binds,
+    binding_indices,
     fine_role,
     flat_continuations,
     mirrored,
     name_roles,
+    one_line_trailing_commas,
     rebound,
     token_class,
 )
@@ -61,7 +63,7 @@ _SELF_OPS = frozenset({"is", "==", "!=", "<", ">", "<=", ">=", "-", "/", "and", 
 
 
 def _hint_bonus(msg: str, cand: Candidate, at_line_end: bool = False,
-                err_offset: int = -1) -> float:
+                err_offset: int = -1, item_end: bool = False) -> float:
     """How well the edit does what the compiler's message asks (``expected ':'``, an
     unclosed bracket, "Perhaps you forgot a comma?"), in nats."""
     new = cand.text.strip()
@@ -83,6 +85,8 @@ def _hint_bonus(msg: str, cand: Candidate, at_line_end: bool = False,
     m = re.search(r"closing parenthesis '(.)' does not match opening parenthesis '(.)'", msg)
     if m and new == CLOSER.get(m.group(2)):
         b += 2.0
+        if (at_line_end or item_end) and cand.op.startswith("insert"):
+            b += 1.0  # a lost inner closer: the last on its line, or before its comma
     m = re.search(r"unmatched '(.)'", msg)
     if m and cand.op.startswith("delete") and m.group(1) in cand.op:
         b += 1.0
@@ -252,6 +256,11 @@ class RankContext:
                 f[f"rm_{rk}"] = 1.0
                 f[f"{kind}_rm_{rk}"] = 1.0
                 f["rm_elsewhere"] = math.log1p(self.counts.get(removed, 1) - 1)
+                if rk == "name" and kind == "delete" and self.text[
+                        c.start + len(removed) : c.start + len(removed) + 1] in (".", "(", "["):
+                    # ``sety d.sety(150)``: a word glued to its attribute, call or index
+                    # was written with it; a stray word is typed apart
+                    f["rm_glued"] = 1.0
                 if rk == "name":
                     # used in this same role elsewhere: it fits where it stands
                     role = fine_role(self._text_at(c.start - 1, -1), self._text_at(c.end, 1))
@@ -290,7 +299,11 @@ class RankContext:
             f["bonus"] = c.bonus
         rest = self.text[c.end :].split("\n", 1)[0].split("#", 1)[0]
         f["hint"] = _hint_bonus(self.err.message, c, at_line_end=not rest.strip(),
-                                err_offset=self.err.offset)
+                                err_offset=self.err.offset, item_end=rest.strip() == ",")
+        opener = re.search(r"opening parenthesis '(.)' on line (\d+)", self.err.message)
+        if opener and kind == "insert" and c.text.strip() == CLOSER[opener.group(1)] and (
+                int(opener.group(2)) - 1 == la0):
+            f["hint"] += 0.5  # most brackets close on the line they open
         dist = c.tok_index - self.e if c.tok_index >= 0 else 1
         f["dist"] = abs(dist)
         if abs(dist) <= 2:
@@ -383,7 +396,10 @@ class RankContext:
             if region[j].kind == "name":
                 # ``f(x=x)`` copies a value under its own name; ``def f(x=x)`` would
                 # read ``x`` from outside the function when it is defined
-                if mirrored(texts, j) and self._bracket_context(c.start) != "def":
+                # ``state = state`` alone on its line copies nothing: no mirror
+                line = [t.text for t in region if t.line == region[j].line]
+                if mirrored(texts, j) and self._bracket_context(c.start) != "def" and not (
+                        len(line) == 3 and line[0] == line[2] and line[1] == "="):
                     f["ins_mirror"] = 1.0
                 if rebound(texts, j):
                     f["ins_rebind"] = 1.0
@@ -394,6 +410,9 @@ class RankContext:
             elif region[j].kind in ("number", "string") and sum(
                     1 for t in region if t.line == region[j].line and t.text == inserted) > 1:
                 f["lit_same_line"] = 1.0
+        trail = one_line_trailing_commas(region) - self._trailing_commas(la0, lb0)
+        if trail:
+            f["trail_comma"] = float(trail)
         old_shape = self._shape_of_line.get(la0)
         new_line = [t for t in region if t.line == 0]
         if old_shape is not None and new_line:
@@ -402,6 +421,13 @@ class RankContext:
                     - math.log1p(self.shapes.get(old_shape, 1) - 1))
             if ns != old_shape and gain:
                 f["shape_seen"] = gain
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one context per repair
+    def _trailing_commas(self, la0: int, lb0: int) -> int:
+        """One-line trailing commas on lines ``la0``..``lb0`` of the broken text."""
+        a = self.line_starts[la0]
+        b = self.line_starts[min(len(self.line_starts) - 1, lb0 + 1)]
+        return one_line_trailing_commas(lex(self.text[a:b]))
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one context per repair
     def _enclosing_def(self, offset: int) -> str:
@@ -551,9 +577,14 @@ class RankContext:
         # a name the broken text binds (``def f(a_type typing)``) that the fix leaves
         # unbound lost its binding; other unbound names are mostly module-level names
         # a function shown alone cannot see, and deleting one is no repair
-        lost = unbound & (self.file_bound | self.param_names)
+        # (a builtin's name included: ``def f(self, type name)`` minus ``type`` leaves
+        # the body's ``type`` reading the builtin)
+        lost = (loads - stores - bound - elsewhere) & (self.file_bound | self.param_names)
         counts = {
-            "unbound": float(len(unbound - lost)),
+            # a bare name the broken text reads and never binds is as unbound after an
+            # edit that deletes its only use as before: deleting it repairs nothing
+            # (``f(file lnum)``); binding it does (``def f(self, c, typeid)``)
+            "unbound": float(len(unbound - lost) + len(self._reads_dropped(c))),
             "unbound_lost": float(len(lost)),
             # ``def __ge__(self other)`` minus ``self``: never a module-level name
             "unbound_self": float(bool(unbound & {"self", "cls"})),
@@ -640,16 +671,35 @@ class RankContext:
     @functools.cached_property
     def file_bound(self) -> frozenset[str]:
         """Names the whole file binds somewhere (cheap token scan)."""
-        return frozenset(t.text for k, t in enumerate(self.toks) if binds(self.toks, k))
+        return frozenset(self.toks[k].text for k in self._binding_indices)
+
+    @functools.cached_property
+    def _binding_indices(self) -> frozenset[int]:
+        return binding_indices(self.toks)
+
+    def _reads_dropped(self, c: Candidate) -> set[str]:
+        """Names in :attr:`bare_unbound` whose every use candidate ``c`` deletes."""
+        removed = Counter(t.text for t in lex(self.text[c.start : c.end]) if t.kind == "name")
+        kept = {t.text for t in lex(c.text) if t.kind == "name"}
+        return {n for n, k in removed.items() if n in self.bare_unbound
+                and self.counts.get(n, 0) <= k and n not in kept}
+
+    @functools.cached_property
+    def bare_unbound(self) -> frozenset[str]:
+        """Bare names the broken text reads and never binds (module-level names a
+        function shown alone cannot see, or names it never defined)."""
+        bare = {name for name, role in name_roles(self.toks) if role == "bare"}
+        return frozenset(bare - self.file_bound - self.param_names)
 
     @functools.cached_property
     def visible_bound(self) -> frozenset[str]:
         """Names bound where the edited block can see them: by module-level statements,
         ``global`` declarations, and statements enclosing the block (less indented, in
         the same top-level block, before it). ``m`` bound in another function is no
-        binding of the ``m`` this block reads."""
+        binding of the ``m`` this block reads, and a parameter the broken block binds
+        (``def f(value script=False)``) is no binding of a fix that drops it."""
         assert self.chunk is not None
-        cs, _ce, _prefix = self.chunk
+        cs, ce, _prefix = self.chunk
         chunk_line = self.text.count("\n", 0, cs)
         chunk_indent = len(self.text[cs:].split("\n", 1)[0]) - len(
             self.text[cs:].split("\n", 1)[0].lstrip(" \t"))
@@ -668,8 +718,8 @@ class RankContext:
                 depth += 1
             elif t.kind == "op" and t.text in ")]}":
                 depth = max(0, depth - 1)
-            if not binds(self.toks, k):
-                continue
+            if cs <= t.start < ce or k not in self._binding_indices:
+                continue  # the block's own bindings are read from each fixed text
             enclosing = (stmt_indent < chunk_indent and t.line < chunk_line
                          and top_start <= chunk_line)
             if stmt_indent == 0 or self.toks[k - 1].text == "global" or enclosing:

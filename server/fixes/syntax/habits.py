@@ -93,14 +93,37 @@ def _statement_words(toks: list[Token], text: str) -> list[Edit]:
 
 def _assignment_in_condition(toks: list[Token], text: str, err: CompileError) -> list[Edit]:
     """C's ``while ((n = read()) > 0)``: Python suggests ``==`` or ``:=``; in a condition,
-    an ``=`` right after ``(name`` is an assignment inside it, which Python spells ``:=``."""
+    an ``=`` right after ``(name`` that keeps what a call returns is an assignment inside
+    it, which Python spells ``:=``. ``if not (first = second)`` keeps no call's result:
+    it compares (:func:`_comparison_in_condition`)."""
     if "':='" not in err.message or toks[0].text not in ("if", "elif", "while"):
         return []  # a condition's habit, not a slip elsewhere
     return [(t.start, t.end, ":=", "an assignment inside an expression is `:=`")
             for k, (a, b, t) in enumerate(zip(toks, toks[1:], toks[2:], strict=False))
             if a.text == "(" and b.kind == "name" and t.text == "="
-            and (k == 0 or (toks[k - 1].kind not in ("name", "string")
-                 and toks[k - 1].text not in ")]"))]  # ``f(key=1)`` is a call's keyword
+            and _grouping(toks, k)  # ``f(key=1)`` is a call's keyword
+            and _calls_before_close(toks, k + 3)]
+
+
+def _grouping(toks: list[Token], k: int) -> bool:
+    """Whether the ``(`` at ``k`` groups an expression rather than opening a call."""
+    return k == 0 or (toks[k - 1].kind not in ("name", "string")
+                      and toks[k - 1].text not in ")]")
+
+
+def _calls_before_close(toks: list[Token], k: int) -> bool:
+    """Whether a call opens between token ``k`` and the ``)`` that closes the bracket
+    ``k`` stands in."""
+    depth = 0
+    for j in range(k, len(toks)):
+        w = toks[j].text
+        if w == "(" and j > k and (toks[j - 1].kind == "name" or toks[j - 1].text in ")]"):
+            return True
+        depth += w in "([{"
+        depth -= w in ")]}"
+        if depth < 0:
+            return False
+    return False
 
 
 _NAME_CHAR = re.compile(r"[A-Za-z_]")
@@ -127,6 +150,8 @@ def _comparison_in_condition(toks: list[Token], text: str, err: CompileError,
             depth += w in ")]}"
             if w in "([{" and toks[j].kind == "op":
                 if depth == 0:
+                    if w == "(" and _grouping(toks, j):
+                        continue  # ``if not (a = b)``: the condition reads on
                     break
                 depth -= 1
             if depth:
@@ -185,7 +210,7 @@ _RULES: tuple[Rule, ...] = (_c_operators, _statement_words)
 
 
 def line_edits(text: str, err: CompileError, counts: Callable[[str], int]) -> list[Edit]:
-    """Every habit's rewrite on the line Python stopped at."""
+    """Every habit's rewrite on the line Python stopped at, none overlapping another."""
     ls = err.offset - err.col
     le = text.find("\n", ls)
     le = len(text) if le < 0 else le
@@ -197,15 +222,18 @@ def line_edits(text: str, err: CompileError, counts: Callable[[str], int]) -> li
     edits += _assignment_in_condition(toks, text[ls:le], err)
     edits += _comparison_in_condition(toks, text[ls:le], err, ls)
     edits += _keyword_typo(toks, text[ls:le], counts)
-    return sorted(((a + ls, b + ls, new, why) for a, b, new, why in edits),
-                  key=lambda e: e[0])
+    edits = sorted(((a + ls, b + ls, new, why) for a, b, new, why in edits),
+                   key=lambda e: e[0])
+    kept: list[Edit] = []
+    for e in edits:
+        if not kept or e[0] >= kept[-1][1]:
+            kept.append(e)  # overlapping rewrites: the first one wins
+    return kept
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
     out, last = [], 0
     for a, b, new, _ in edits:
-        if a < last:
-            continue  # overlapping rewrites: the first one wins
         out += [text[last:a], new]
         last = b
     return "".join(out) + text[last:]

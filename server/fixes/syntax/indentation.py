@@ -40,6 +40,7 @@ INDENT_MESSAGES = ("unexpected indent", "expected an indented block", "unindent 
 REACH = 3  # statement lines before the error line that may be the one that moved
 MAX_COMPILES = 40
 _LEAVES = frozenset({"return", "raise", "continue", "break"})  # the block ends here
+_CLAUSES = frozenset({"else", "elif", "except", "finally"})  # they continue a block above
 
 
 @dataclass(slots=True)
@@ -61,8 +62,18 @@ def _width(lead: str) -> int:
     return len(lead.expandtabs(8))
 
 
-def is_indentation_error(err: CompileError) -> bool:
-    return any(m in err.message for m in INDENT_MESSAGES)
+def is_indentation_error(err: CompileError, text: str | None = None) -> bool:
+    """Whether ``err`` is a matter of indentation: an indentation message, or (given the
+    ``text``) ``invalid syntax`` at a clause (``else:``, ``except``...) that begins its
+    line, which a line moved out of the ``if`` or ``try`` above leaves without one."""
+    if any(m in err.message for m in INDENT_MESSAGES):
+        return True
+    if text is None or err.message != "invalid syntax":
+        return False
+    lines = text.split("\n", err.line + 1)
+    line = lines[err.line] if err.line < len(lines) else ""
+    word = line[err.col :].split(":", 1)[0].split(" ", 1)[0]
+    return word in _CLAUSES and not line[: err.col].strip()
 
 
 def statement_lines(text: str, in_strings: set[int] | None = None) -> list[Line]:
@@ -179,7 +190,21 @@ class _Move:
     what: str
 
 
-def _single_moves(stmts: list[Line], e: int, unit: str, err: CompileError) -> list[_Move]:
+def _reads_parameters(stmts: list[Line], k: int, lines: list[str]) -> bool:
+    """Whether statement ``k``'s first line reads a parameter of the ``def`` it sits in
+    (``self._aifc = 1``): moved out of the function, it would read a name that is not
+    there."""
+    owner = _owner(stmts, k)
+    if owner is None:
+        return False
+    header = lex(lines[owner.no])
+    opened = next((i for i, t in enumerate(header) if t.text == "("), len(header))
+    params = {t.text for t in header[opened:] if t.kind == "name"}
+    return any(t.kind == "name" and t.text in params for t in lex(lines[stmts[k].no]))
+
+
+def _single_moves(stmts: list[Line], e: int, unit: str, err: CompileError,
+                  lines: list[str]) -> list[_Move]:
     """One statement line near the error moved to an indentation a neighbour writes:
     the reported line, the few before it, the one after it, and the line that opened the
     level a dedent cannot find (``unindent does not match``: a header pushed in, the
@@ -194,18 +219,26 @@ def _single_moves(stmts: list[Line], e: int, unit: str, err: CompileError) -> li
     if "unindent does not match" in err.message:
         last = next((k for k in range(e - 1, -1, -1) if stmts[k].width <= stmts[e].width), -1)
         near.add(last + 1)
+        if last >= 0 and stmts[last].width < stmts[e].width:
+            near.add(last)  # or the header was pulled out (``try:`` at 0, ``except`` at 4)
     for k in sorted(near):
         s = stmts[k]
         leads = {x.lead for x in stmts[max(0, k - 1) : k + 2]}
         if k > 0 and stmts[k - 1].header:
             leads.add(stmts[k - 1].lead + unit)
         leads |= {x.lead for x in stmts[:k] if x.width in _levels(stmts, k)}
-        for lead in leads - {s.lead}:
+        # in a fixed order (a set's order changes from run to run): on a tie the
+        # shallower, a statement after a block as likely as the block's last
+        for lead in sorted(leads - {s.lead}, key=lambda x: (_width(x), x)):
             moved = abs(_width(lead) - s.width)
             # a line moves by a slip (less than a level) or by a level, seldom further
             far = 0.0 if moved <= step else 1.0 + (moved - step) / step
             fit = (_fits(stmts, k, lead, unit) - far - 2 * _unreachable(stmts, k, lead)
                    + 1.5 * _closing_return(stmts, k, lead, unit))
+            owner = _owner(stmts, k)
+            if owner is not None and _width(lead) <= owner.width and _reads_parameters(
+                    stmts, k, lines):
+                fit -= 2  # out of its function, away from the parameters it reads
             # ties go to the earlier line (one pushed out of its block shows as an
             # unexpected indent on the line after it), but to a header's body
             out.append(_Move((fit, -moved, k == e if block else -k), k, k, lead,
@@ -289,7 +322,7 @@ def indentation_fix(text: str, err: CompileError, filename: str = "<file>", *,
     """The re-indentation that best restores the file's blocks and makes it compile, or
     None (declined to the token search: not an indentation error, no move compiles, or
     the error is as likely a lost first word as a moved line)."""
-    if not is_indentation_error(err):
+    if not is_indentation_error(err, text):
         return None
     in_strings: set[int] = set()
     stmts = statement_lines(text, in_strings)
@@ -304,7 +337,8 @@ def indentation_fix(text: str, err: CompileError, filename: str = "<file>", *,
             e > 0 and _word_lost(stmts, e, lines)):
         return None  # ``     x``: a lost ``return`` as likely as a stray space
     unit = _unit(stmts, range(e - REACH - 1, e + 2))
-    moves = sorted(_single_moves(stmts, e, unit, err), key=lambda m: m.rank, reverse=True)
+    moves = sorted(_single_moves(stmts, e, unit, err, lines), key=lambda m: m.rank,
+                   reverse=True)
     moves += _run_moves(stmts, e, unit, err)
     deadline = time.perf_counter() + budget
     for n, move in enumerate(moves):

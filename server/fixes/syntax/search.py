@@ -146,8 +146,10 @@ def _meant(text: str, err: CompileError, filename: str, budget: float) -> Fix | 
     """The fix of a mistake whose kind says what was meant, which goes ahead of whatever
     else compiles: a line moved out of its block, a string's lost quote, a habit from
     another language."""
-    if is_indentation_error(err):
-        return indentation_fix(text, err, filename, budget=budget)
+    if is_indentation_error(err, text):
+        moved = indentation_fix(text, err, filename, budget=budget)
+        if moved is not None or is_indentation_error(err):
+            return moved
     quoted = quote_fix(text, err, filename, budget=budget)
     if quoted is not None or is_lost_quote(err):
         return quoted

@@ -24,6 +24,57 @@ def binds(toks: list[Token], k: int) -> bool:
     return prev in BINDERS or (nxt in ("=", ":=") and prev != ".")
 
 
+def binding_indices(toks: list[Token]) -> frozenset[int]:
+    """Indices of the names ``toks`` bind: those :func:`binds` finds, and the other
+    names of a target list (``for name, param in``, ``key, value = item``) or of an
+    import that it misses because they follow a comma. A cheap token scan, for text
+    that does not parse (``for name param in`` still binds both)."""
+    out = {k for k in range(len(toks)) if binds(toks, k)}
+    k = 0
+    depth = 0
+    while k < len(toks):
+        t = toks[k]
+        if t.kind == "op" and t.text in "([{":
+            depth += 1
+        elif t.kind == "op" and t.text in ")]}":
+            depth = max(0, depth - 1)
+        if t.text == "for" and t.kind == "keyword":
+            j = k + 1
+            while j < len(toks) and toks[j].text not in ("in", ":") and toks[j].line == t.line:
+                if _target_name(toks, j):
+                    out.add(j)
+                j += 1
+            k = j
+            continue
+        if t.text == "import" and t.kind == "keyword":
+            j = k + 1  # ``import linecache reprlib`` binds both words
+            while j < len(toks) and toks[j].line == t.line and toks[j].text != ";":
+                if toks[j].kind == "name" and toks[j - 1].text != ".":
+                    out.add(j)
+                j += 1
+            k = j
+            continue
+        if t.text == "=" and t.kind == "op" and depth == 0:  # not ``f(a, key=b)``
+            j = k - 1  # back over ``a, (b, c)`` on the same line
+            while j >= 0 and toks[j].line == t.line and (
+                    toks[j].kind == "name" or toks[j].text in (",", "(", ")", "*")):
+                if _target_name(toks, j):
+                    out.add(j)
+                j -= 1
+        k += 1
+    return frozenset(out)
+
+
+def _target_name(toks: list[Token], j: int) -> bool:
+    """Whether token ``j`` is a bare name in a target list (no attribute, call or
+    subscript of it)."""
+    if toks[j].kind != "name":
+        return False
+    prev = toks[j - 1].text if j else ""
+    nxt = toks[j + 1].text if j + 1 < len(toks) else ""
+    return prev != "." and nxt not in (".", "(", "[")
+
+
 def name_roles(toks: list[Token]) -> list[tuple[str, str]]:
     """(name, role) of each identifier: attribute after ``.``, defined after
     ``def``/``class``, keyword argument before ``=`` inside brackets, else bare."""
@@ -101,7 +152,9 @@ def mirrored(texts: list[str], j: int) -> bool:
     among the commonest lines of Python.)"""
     name = texts[j]
     at = functools.partial(_at, texts)
-    plain = ("(", ".", "[")  # ``list = list(x)`` is no copy under the same name
+    # ``list = list(x)`` is no copy under the same name, nor is ``x = x = y`` (a stray
+    # ``=`` in front of ``x = y`` read as a lost ``x``)
+    plain = ("(", ".", "[", "=")
     return ((at(j + 1) == "=" and at(j + 2) == name and at(j + 3) not in plain)
             or (at(j - 1) == "=" and at(j - 2) == name and at(j + 1) not in plain)
             or (at(j + 1) == "=" and at(j + 3) == "." and at(j + 4) == name)
@@ -129,3 +182,30 @@ def token_class(s: str) -> str:
     if s[:1] in "'\"" or s[:2].lower() in ("f'", 'f"', "r'", 'r"', "b'", 'b"'):
         return "str"
     return "op"
+
+
+def one_line_trailing_commas(toks: list[Token]) -> int:
+    """Commas right before the closer of a call, a ``def``'s parameters or a list of
+    several items that opens and closes on one line (``f(a, b, )``, ``def f(x, ):``).
+
+    Code written on one line almost never ends its list with a comma (97 in 726,000
+    brackets of site-packages); a one-item tuple ``(x,)`` is the exception. A fix that
+    turns a word into the closer (``def f(self, attrs:`` -> ``def f(self, ):``) makes
+    one.
+    """
+    stack: list[tuple[int, int]] = []  # (index of the opener, commas inside it)
+    out = 0
+    for k, t in enumerate(toks):
+        if t.kind != "op":
+            continue
+        if t.text in "([{":
+            stack.append((k, 0))
+        elif t.text == "," and stack:
+            stack[-1] = (stack[-1][0], stack[-1][1] + 1)
+        elif t.text in ")]}" and stack:
+            o, commas = stack.pop()
+            if toks[k - 1].text != "," or toks[o].line != t.line:
+                continue
+            called = o > 0 and (toks[o - 1].kind == "name" or toks[o - 1].text in ")]")
+            out += commas > 1 or called
+    return out
