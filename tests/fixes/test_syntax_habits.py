@@ -21,6 +21,9 @@ from tact.server.fixes.syntax.habits import one_slip
     ("def f(lines):\n    while (line := lines.pop()) != '':\n        pass\n".replace(":=", "="),
      "def f(lines):\n    while (line := lines.pop()) != '':\n        pass\n"),
     ("def f(x):\n    if x = 1:\n        pass\n", "def f(x):\n    if x == 1:\n        pass\n"),
+    # a chain of comparisons, one of them written ``=``
+    ("def f(r, w, e):\n    if [] == r == w = e:\n        pass\n",
+     "def f(r, w, e):\n    if [] == r == w == e:\n        pass\n"),
     # a grouping bracket keeps no call's result: it compares (no ``:=``)
     ("def f(a, b, c):\n    if not (a = b) and c:\n        pass\n",
      "def f(a, b, c):\n    if not (a == b) and c:\n        pass\n"),

@@ -208,3 +208,13 @@ def test_trailing_commas_and_target_lists_read_from_tokens() -> None:
     assert bound("a, (b, c) = d") == ["a", "b", "c"]
     assert bound("x[i], y.z = 1, 2") == []
     assert bound("f(a, key=b)") == ["key"]  # an argument is read, not bound
+
+
+def test_an_augmented_assignment_reads_its_target() -> None:
+    """``r *= 2`` needs an ``r`` bound before it: deleting ``r`` from ``q r = divmod()``
+    leaves it unbound, which the ranker must see."""
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes("def f(a, b):\n    q r = divmod(a, b)\n    r *= 2\n    return q\n",
+                 collect=got)
+    dropped = [f for f, new in got if "    q  = divmod(a, b)" in new]
+    assert dropped and dropped[0].get("unbound_lost") == 1.0

@@ -387,3 +387,12 @@ def test_a_list_item_closes_on_its_own_line() -> None:
     assert "line 3" in compile_error(broken).message
     fixes = syntax_fixes(broken)
     assert fixes and same_ast(fixes[0].fixed_source, good), [f.title for f in fixes]
+
+
+def test_a_number_glued_to_a_name_may_have_lost_the_operator_between() -> None:
+    """``b[0:n]`` without its ``:`` is ``b[0n]``, an "invalid decimal literal" that no
+    edit of whole tokens repairs to the original: the split is among the fixes."""
+    broken = "def f(b, n):\n    return memoryview(b)[0n]\n"
+    assert "decimal literal" in compile_error(broken).message
+    fixes = syntax_fixes(broken, max_fixes=10)
+    assert any(same_ast(f.fixed_source, broken.replace("0n", "0:n")) for f in fixes)

@@ -184,7 +184,7 @@ def generate(text: str, toks: list[Token], err: CompileError) -> list[Candidate]
             out.append(Candidate(off, off, _pad(text, text[:off], text[off:], closer),
                                  f"insert {closer!r}", i))
     out.extend(_split_candidates(toks, lo, hi, e))
-    out.extend(_glued_number_candidates(text, toks, lo, hi))
+    out.extend(_glued_number_candidates(text, toks, lo, hi, msg))
     names: list[str] = []
     # candidate names: nearest first, then the rest of the file (bounded)
     near = sorted(range(len(toks)), key=lambda k: abs(k - e))
@@ -411,22 +411,32 @@ def _split_candidates(toks: list[Token], lo: int, hi: int, e: int) -> list[Candi
     return out
 
 
-def _glued_number_candidates(text: str, toks: list[Token], lo: int, hi: int
+def _glued_number_candidates(text: str, toks: list[Token], lo: int, hi: int, msg: str
                               ) -> list[Candidate]:
-    """A closer lost between an index and an attribute (``args[0].x`` -> ``args[0.x``,
-    ``args[0.__class__``) leaves a number glued to a name by its dot, which no
-    token-level edit can split: offer the closer before the dot."""
+    """A lost token between a number and a name leaves them glued, one token no
+    token-level edit can split: a closer lost between an index and an attribute
+    (``args[0].x`` -> ``args[0.x``: offer the closer before the dot), or an operator
+    lost with no space around it (``b[0:n]`` -> ``b[0n]``, "invalid decimal literal":
+    offer each operator that splits two words between the digits and the name)."""
     out: list[Candidate] = []
+    decimal = "invalid decimal literal" in msg
     for i in range(max(0, lo), min(hi, len(toks))):
         t = toks[i]
-        m = _GLUED_NUMBER.match(text, t.start) if t.kind == "number" else None
+        if t.kind != "number":
+            continue
+        m = _GLUED_NUMBER.match(text, t.start)
         if m:
             for closer in ("]", ")"):
                 out.append(Candidate(m.end(), m.end(), closer, f"insert {closer!r}", i))
+        m = _DIGITS_THEN_NAME.match(text, t.start) if decimal else None
+        if m:
+            for op in SPLIT_TOKENS:
+                out.append(Candidate(m.end(), m.end(), op, f"insert {op!r}", i))
     return out
 
 
 _GLUED_NUMBER = re.compile(r"\d+(?=\.[A-Za-z_])")
+_DIGITS_THEN_NAME = re.compile(r"\d+(?=[A-Za-z_])")
 
 
 def _file_literals(toks: list[Token], e: int, n: int = 4) -> list[str]:

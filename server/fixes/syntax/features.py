@@ -545,9 +545,16 @@ class RankContext:
         stores: set[str] = set()
         bound: set[str] = set()
         args: list[str] = []
+        # ``r *= 2`` reads ``r`` before it stores it: it binds nothing new, and it is no
+        # use of ``r`` either (``i = 0`` ... ``i += 1`` with nothing else reading ``i``)
+        augmented = {id(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
+        updated: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Name):
-                (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
+                if id(node) in augmented:
+                    updated.add(node.id)
+                else:
+                    (loads if isinstance(node.ctx, ast.Load) else stores).add(node.id)
             elif isinstance(node, ast.arg):
                 bound.add(node.arg)
                 args.append(node.arg)
@@ -567,8 +574,9 @@ class RankContext:
                              and isinstance(node.value.value, str | type(...)))
         arity = arity_mismatches(tree)
         # ``self`` counts: ``def __ge__(other):`` with ``self`` in the body lost its self
-        unbound = loads - stores - bound - elsewhere - _BUILTIN_NAMES
-        unused = {n for n in stores - loads if not n.startswith("_")}
+        read = loads | updated
+        unbound = read - stores - bound - elsewhere - _BUILTIN_NAMES
+        unused = {n for n in (stores | updated) - loads if not n.startswith("_")}
         # a parameter the body never reads (``isinstance(types.X)`` after deleting the
         # ``object`` argument leaves the ``object`` parameter idle)
         idle_args = sum(1 for a in args if a not in loads and a not in ("self", "cls")
@@ -579,7 +587,7 @@ class RankContext:
         # a function shown alone cannot see, and deleting one is no repair
         # (a builtin's name included: ``def f(self, type name)`` minus ``type`` leaves
         # the body's ``type`` reading the builtin)
-        lost = (loads - stores - bound - elsewhere) & (self.file_bound | self.param_names)
+        lost = (read - stores - bound - elsewhere) & (self.file_bound | self.param_names)
         counts = {
             # a bare name the broken text reads and never binds is as unbound after an
             # edit that deletes its only use as before: deleting it repairs nothing
@@ -596,7 +604,7 @@ class RankContext:
             "arity": float(arity),
             "early_read": float(use_before_bind(tree)),
         }
-        return counts, frozenset(stores | bound) | self.file_bound
+        return counts, frozenset(stores | updated | bound) | self.file_bound
 
     @functools.cached_property
     def fine_roles(self) -> dict[tuple[str, str], int]:

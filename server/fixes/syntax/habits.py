@@ -127,6 +127,7 @@ def _calls_before_close(toks: list[Token], k: int) -> bool:
 
 
 _NAME_CHAR = re.compile(r"[A-Za-z_]")
+_COMPARISONS = frozenset({"==", "!=", "<=", ">="})
 _CONDITION_WORDS = frozenset({"if", "elif", "while", "return", "assert", "and", "or", "not"})
 
 
@@ -156,8 +157,8 @@ def _comparison_in_condition(toks: list[Token], text: str, err: CompileError,
                 depth -= 1
             if depth:
                 continue
-            if w in (",", ":", "=", "lambda") or w.endswith("="):
-                break
+            if w in (",", ":", "=", "lambda") or (w.endswith("=") and w not in _COMPARISONS):
+                break  # an assignment's ``=``, ``+=``...; ``a == b = c`` reads on
             if w in _CONDITION_WORDS:
                 out.append((t.start, t.end, "==", "a comparison is `==` (`=` assigns)"))
                 break
