@@ -163,8 +163,12 @@ def enclosing_bracket(toks: Sequence[Token], k: int, reach: int = 400) -> str | 
     (parameters), ``call`` (arguments), ``subscript`` or ``display`` (None at top
     level, or beyond ``reach`` tokens back)."""
     j = next(open_brackets(toks, k, reach), None)
-    if j is None:
-        return None
+    return None if j is None else bracket_kind(toks, j)
+
+
+def bracket_kind(toks: Sequence[Token], j: int) -> str:
+    """What the bracket at token ``j`` holds: ``def`` (parameters), ``call``
+    (arguments), ``subscript`` or ``display`` (a grouping ``(`` included)."""
     t = toks[j]
     before = toks[j - 1] if j else None
     after_word = before is not None and (

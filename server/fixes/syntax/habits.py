@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+from tact.server.fixes.calls import bracket_kind
 from tact.server.fixes.lexer import Token, lex
 from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
 from tact.server.fixes.types import Fix, edit_between, span_of
@@ -107,8 +108,7 @@ def _assignment_in_condition(toks: list[Token], text: str, err: CompileError) ->
 
 def _grouping(toks: list[Token], k: int) -> bool:
     """Whether the ``(`` at ``k`` groups an expression rather than opening a call."""
-    return k == 0 or (toks[k - 1].kind not in ("name", "string")
-                      and toks[k - 1].text not in ")]")
+    return bracket_kind(toks, k) == "display"
 
 
 def _calls_before_close(toks: list[Token], k: int) -> bool:
@@ -117,7 +117,7 @@ def _calls_before_close(toks: list[Token], k: int) -> bool:
     depth = 0
     for j in range(k, len(toks)):
         w = toks[j].text
-        if w == "(" and j > k and (toks[j - 1].kind == "name" or toks[j - 1].text in ")]"):
+        if w == "(" and j > k and bracket_kind(toks, j) == "call":
             return True
         depth += w in "([{"
         depth -= w in ")]}"

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from tact.server.fixes.calls import parameter_names
 from tact.server.fixes.lexer import lex
 from tact.server.fixes.syntax.diagnose import CompileError, as_problem, compile_error
 from tact.server.fixes.types import Fix, edit_between, span_of
@@ -197,9 +198,8 @@ def _reads_parameters(stmts: list[Line], k: int, lines: list[str]) -> bool:
     owner = _owner(stmts, k)
     if owner is None:
         return False
-    header = lex(lines[owner.no])
-    opened = next((i for i, t in enumerate(header) if t.text == "("), len(header))
-    params = {t.text for t in header[opened:] if t.kind == "name"}
+    body = next(s.no for s in stmts if s.no > owner.no)  # the def may span lines
+    params = parameter_names(lex("\n".join(lines[owner.no : body])))
     return any(t.kind == "name" and t.text in params for t in lex(lines[stmts[k].no]))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import keyword
 
+from tact.server.fixes.calls import bracket_kind
 from tact.server.fixes.lexer import Token, lex
 
 BINDERS = frozenset({"def", "class", "import", "as", "for", "global", "nonlocal"})
@@ -206,6 +207,5 @@ def one_line_trailing_commas(toks: list[Token]) -> int:
             o, commas = stack.pop()
             if toks[k - 1].text != "," or toks[o].line != t.line:
                 continue
-            called = o > 0 and (toks[o - 1].kind == "name" or toks[o - 1].text in ")]")
-            out += commas > 1 or called
+            out += commas > 1 or bracket_kind(toks, o) != "display"
     return out
