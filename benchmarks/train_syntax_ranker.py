@@ -12,12 +12,23 @@ For each break every compiling candidate's features are collected and labelled r
 when the fixed code has the original's AST; a conditional logit (softmax over the
 candidates of one break, L2-regularised) gives the weights of the linear score.
 
-Each cached group is ``[features, labels, "break" | "natural"]``; ``--natural-weight``
-makes a natural slip's group count more than a uniform break's (groups without the
-third field count as breaks).
+``--named N`` adds N breaks of the kinds issue 4 names (as in ``bench_fixes.py named``:
+a ``:``, ``)``, ``]``, quote or comma left out, indentation, a stray token, ``=`` for
+``==``), the same code again.
+
+``--only`` fits a few weights (features added since the last full fit) with every other
+weight held at the shipped value, and ``--write`` records them as the weights file's
+``adjustments``: a full refit moves every weight and must be checked on every dev set;
+this one changes only what the new evidence says.
+
+Each cached group is ``[features, labels, "break" | "natural" | "named"]``;
+``--natural-weight`` and ``--named-weight`` make such a group count more than a uniform
+break's (groups without the third field count as breaks).
 
 Usage: ``python benchmarks/train_syntax_ranker.py [--breaks N] [--in-file-share F]
-[--natural N] [--cache FILE.jsonl]... [--natural-weight W] [--hint 1]
+[--natural N] [--named N] [--cache FILE.jsonl]... [--natural-weight W]
+[--named-weight W] [--hint 1]
+[--only FEATURE,... [--why TEXT]]
 [--drop PREFIX,...] [--trained-on TEXT] [--write]``
 """
 
@@ -35,7 +46,7 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_fixes import _same_ast, make_breaks, make_natural_breaks
+from bench_fixes import _same_ast, make_breaks, make_named_breaks, make_natural_breaks
 from tact.server.fixes.lexer import site_files
 from tact.server.fixes.syntax import ranker, syntax_fixes
 
@@ -45,21 +56,25 @@ def training_files(limit: int = 600) -> list[Path]:
     return site_files(1, limit)
 
 
-BREAK, NATURAL = "break", "natural"  # where a group came from (the third field)
+BREAK, NATURAL, NAMED = "break", "natural", "named"  # where a group came from (third field)
 Group = tuple[list[dict[str, float]], list[bool], str]
 
 
 def collect(n: int, seed: int, in_file_share: float = 0.5,
-            sink: Path | None = None, natural: int = 0) -> list[Group]:
+            sink: Path | None = None, natural: int = 0, named: int = 0) -> list[Group]:
     """Candidate features and labels of ``n`` breaks (``in_file_share`` of them inside
-    their whole files, which are slower to repair) and ``natural`` slips. With ``sink``,
+    their whole files, which are slower to repair), ``natural`` slips and ``named`` breaks
+of issue 4's kinds. With ``sink``,
     each group is also appended to that JSON-lines file as it comes (a long run can be
     stopped and the groups so far still fitted)."""
     files = training_files()
     n_in = round(n * in_file_share)
     cases = make_breaks(n - n_in, seed=seed, in_file=False, files=files, humanevalfix=False)
     cases += make_breaks(n_in, seed=seed, in_file=True, files=files, humanevalfix=False)
+    n_breaks = len(cases)
     cases += make_natural_breaks(natural, seed=seed, files=files)
+    n_natural = len(cases)
+    cases += make_named_breaks(named, seed=seed, files=files)
     groups = []
     t0 = time.perf_counter()
     out = sink.open("a", encoding="utf-8") if sink else None
@@ -68,7 +83,8 @@ def collect(n: int, seed: int, in_file_share: float = 0.5,
         syntax_fixes(broken, max_fixes=1, collect=got)
         labels = [_same_ast(new, orig) for _, new in got]
         if any(labels) and len(got) > 1:
-            groups.append(([f for f, _ in got], labels, NATURAL if k >= n else BREAK))
+            groups.append(([f for f, _ in got], labels, BREAK if k < n_breaks
+                           else NATURAL if k < n_natural else NAMED))
             if out:
                 out.write(json.dumps(groups[-1]) + "\n")
                 out.flush()
@@ -80,15 +96,16 @@ def collect(n: int, seed: int, in_file_share: float = 0.5,
 
 
 def fit(groups: list[Group], l2: float, fixed: dict[str, float] | None = None,
-        natural_weight: float = 1.0) -> dict[str, float]:
+        natural_weight: float = 1.0, named_weight: float = 1.0) -> dict[str, float]:
     """Conditional-logit weights; ``fixed`` features keep the given weight (the
     compiler's explicit hints are trusted more than a few hundred random breaks show).
-    A natural slip's group counts ``natural_weight`` times a uniform break's."""
+    A natural slip's group counts ``natural_weight`` times a uniform break's, a named
+    break's ``named_weight`` times."""
     fixed = fixed or {}
     names = sorted({k for fs, *_ in groups for f in fs for k in f} - set(fixed))
     idx = {k: i for i, k in enumerate(names)}
-    gw = np.array([natural_weight if len(g) > 2 and g[2] == NATURAL else 1.0
-                   for g in groups])
+    source_weight = {NATURAL: natural_weight, NAMED: named_weight}
+    gw = np.array([source_weight.get(g[2], 1.0) if len(g) > 2 else 1.0 for g in groups])
     gw = gw / gw.sum()
     mats = []
     for fs, labels, *_ in groups:
@@ -101,7 +118,8 @@ def fit(groups: list[Group], l2: float, fixed: dict[str, float] | None = None,
                 else:
                     x[r, idx[k]] = v
         mats.append((x, np.array(labels, dtype=bool), off))
-    w0 = np.array([ranker.DEFAULT_WEIGHTS.get(k, 0.0) for k in names])
+    shipped = ranker.ranker_weights()  # the start, and the number to beat
+    w0 = np.array([shipped.get(k, 0.0) for k in names])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total = l2 * float(w @ w) / len(mats)
@@ -120,7 +138,7 @@ def fit(groups: list[Group], l2: float, fixed: dict[str, float] | None = None,
     w = res.x
     top1 = sum(bool(pos[int(np.argmax(x @ w + off))]) for x, pos, off in mats)
     top0 = sum(bool(pos[int(np.argmax(x @ w0 + off))]) for x, pos, off in mats)
-    print(f"groups={len(mats)} top-1 with defaults {top0 / len(mats):.1%}, "
+    print(f"groups={len(mats)} top-1 with the shipped weights {top0 / len(mats):.1%}, "
           f"fitted {top1 / len(mats):.1%} (loss {res.fun:.3f})")
     return {**fixed, **{k: round(float(v), 4) for k, v in zip(names, w, strict=True)}}
 
@@ -134,6 +152,9 @@ def main() -> None:
     ap.add_argument("--natural", type=int, default=0,
                     help="also this many natural slips (left-out closer, colon or comma; "
                     "doubled operator) of the same code")
+    ap.add_argument("--named", type=int, default=0,
+                    help="also this many breaks of the kinds issue 4 names (bench_fixes.py "
+                    "named) of the same code")
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--hint", type=float, default=None,
                     help="fix the weight of the compiler-hint feature instead of fitting it")
@@ -142,10 +163,18 @@ def main() -> None:
                     "them as they come to the one file given (JSON lines)")
     ap.add_argument("--natural-weight", type=float, default=1.0,
                     help="weight of a natural slip's group against a uniform break's")
+    ap.add_argument("--named-weight", type=float, default=1.0,
+                    help="weight of a named break's group against a uniform break's")
     ap.add_argument("--trained-on", default=None,
                     help="the recipe, written into the weights file")
     ap.add_argument("--drop", default="",
                     help="comma-separated feature-name prefixes left out (ablation)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated feature names: fit these alone, every other weight "
+                    "held at the shipped (adjusted) value; --write then records them as "
+                    "the weights file's adjustments")
+    ap.add_argument("--why", default="",
+                    help="with --only --write: the reason, appended to the adjustments' why")
     ap.add_argument("--write", action="store_true", help="write the shipped weights file")
     ap.add_argument("--out", type=Path, help="write the weights to this file instead")
     args = ap.parse_args()
@@ -158,13 +187,17 @@ def main() -> None:
                  + ", ".join(str(c) for c in caches if not c.exists()) + " missing")
     else:
         groups = collect(args.breaks, args.seed, args.in_file_share,
-                         caches[0] if caches else None, args.natural)
+                         caches[0] if caches else None, args.natural, args.named)
     drop = tuple(x for x in args.drop.split(",") if x)
     if drop:
         groups = [([{k: v for k, v in f.items() if not k.startswith(drop)} for f in fs],
                    labels, *rest) for fs, labels, *rest in groups]
+    only = [x for x in args.only.split(",") if x]
+    if only:
+        write_adjustments(groups, only, args)
+        return
     weights = fit(groups, args.l2, None if args.hint is None else {"hint": args.hint},
-                  natural_weight=args.natural_weight)
+                  natural_weight=args.natural_weight, named_weight=args.named_weight)
     for k, v in sorted(weights.items(), key=lambda kv: -abs(kv[1])):
         print(f"  {k:>14} {v:+.3f}")
     if args.write or args.out:
@@ -179,6 +212,34 @@ def main() -> None:
              f"code with the original among several candidates (seed {args.seed})",
              "weights": weights}, indent=1, sort_keys=True) + "\n")
         print(f"wrote {target}")
+
+
+def write_adjustments(groups: list[Group], only: list[str], args: argparse.Namespace) -> None:
+    """Fit the weights of ``only`` with every other weight held at the shipped value
+    (features added after the last full fit, weighed by the same kind of data rather
+    than by hand) and, with ``--write``/``--out``, record each as an adjustment."""
+    shipped = ranker.ranker_weights()
+    held = {k: v for k, v in shipped.items() if k not in only}
+    names = {k for fs, *_ in groups for f in fs for k in f}
+    held.update({k: 0.0 for k in names - set(only) - set(held)})
+    weights = fit(groups, args.l2, held, natural_weight=args.natural_weight,
+                  named_weight=args.named_weight)
+    for k in only:
+        print(f"  {k:>14} {shipped.get(k, 0.0):+.3f} -> {weights.get(k, 0.0):+.3f}")
+    if not (args.write or args.out):
+        return
+    target = args.out or ranker.RANKER_FILE
+    data = json.loads(ranker.RANKER_FILE.read_text())
+    base = data["weights"]
+    adjustments = data.setdefault("adjustments", {})
+    add = adjustments.setdefault("add", {})
+    for k in only:
+        adjustments.get("scale", {}).pop(k, None)
+        add[k] = round(weights.get(k, 0.0) - base.get(k, 0.0), 4)
+    if args.why:
+        adjustments["why"] = (adjustments.get("why", "") + "; " + args.why).lstrip("; ")
+    target.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {target}")
 
 
 if __name__ == "__main__":

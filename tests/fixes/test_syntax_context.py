@@ -7,7 +7,12 @@ import ast
 import math
 
 from tact.server.fixes.syntax import syntax_fixes
-from tact.server.fixes.syntax.ast_evidence import use_before_bind
+from tact.server.fixes.syntax.ast_evidence import (
+    arity_mismatches,
+    literal_clashes,
+    unpack_mismatches,
+    use_before_bind,
+)
 from tact.server.fixes.syntax.ranker import GROUP_KEYS, group_features
 from tact.server.fixes.syntax.token_evidence import fine_role, flat_continuations
 
@@ -54,6 +59,34 @@ def test_reads_before_the_first_binding_are_counted() -> None:
     assert count("def f(a):\n    def g():\n        return a\n    a = 2\n    return g\n") == 0
     assert count("def f(e):\n    try:\n        pass\n    except E as err:\n"
                  "        print(err)\n") == 0
+    # an item or attribute assigned binds no name: ``_map`` is the module's all along
+    assert count("def f(k, v):\n    for x in _map:\n        print(x)\n"
+                 "    _map[k] = v\n    o.a = _map\n") == 0
+
+
+def test_a_sequence_method_given_two_items_is_a_count_that_cannot_fit() -> None:
+    def count(src: str) -> int:
+        return arity_mismatches(ast.parse(src))
+
+    assert count("def f(xs, a, b):\n    xs.append(a, b)\n") == 1
+    assert count("def f(xs, a, b):\n    xs.append((a, b))\n    xs.extend([a])\n") == 0
+    assert count("def f(a, b):\n    return np.append(a, b)\n") == 0  # numpy's function
+    assert count("def f(xs, a):\n    xs.append(a, key=1)\n") == 0  # keywords: unknown
+
+
+def test_an_unpacking_that_cannot_fit_is_counted() -> None:
+    def count(src: str) -> int:
+        return unpack_mismatches(ast.parse(src))
+
+    assert count("a, b = x is None\n") == 1  # ``a, b = x, None`` lost its comma
+    assert count("a, b = 1, 2, 3\n") == 1
+    assert count("a, b = not x\n") == 1
+    assert count("a, b = 0\n") == 1
+    assert count("a, b = 1, 2\n") == 0
+    assert count("a, b = x or (1, 2)\n") == 0  # an ``or`` may give a pair
+    assert count("a, *b = 1, 2, 3\n") == 0
+    assert count("a, b = 'xy'\n") == 0  # a string has items
+    assert count("a, b = f(x)\n") == 0
 
 
 def test_a_lost_argument_is_not_guessed_as_the_name_being_assigned() -> None:
@@ -89,3 +122,16 @@ def test_the_names_beside_an_edit_are_checked_in_their_new_roles() -> None:
     assert role["connection"] > role["util"]
     assert fine_role(".", "(") == "attr" and fine_role(",", "(") == "call"
     assert fine_role("=", ".") == "obj" and fine_role("(", ")") == "bare"
+
+
+def test_arithmetic_on_literals_no_operator_joins_is_counted() -> None:
+    def count(src: str) -> int:
+        return literal_clashes(ast.parse(src))
+
+    assert count("x = 'ascii' + b'\\n'\n") == 1  # ``encode("ascii") + b"\\n"`` lost ``)``
+    assert count("x = 'a' - 1\n") == 1
+    assert count("x = 'a' + 'b'\n") == 0
+    assert count("x = 1 + 2.5\n") == 0
+    assert count("x = '%d items' % 3\n") == 0
+    assert count("x = '-' * 40\n") == 0
+    assert count("x = 'a' + name\n") == 0  # only literals are known

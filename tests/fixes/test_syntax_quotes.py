@@ -29,6 +29,23 @@ from tact.server.fixes.syntax.quotes import quote_fix
      "def f():\n    'Return the answer.'\n    return 42\n"),
     # a method of a string is called on the string
     ("def f(xs):\n    return , '.join(xs)\n", "def f(xs):\n    return ', '.join(xs)\n"),
+    # a string is never a condition's first operand: ``rep1`` is compared, not quoted
+    ('def f(rep1, rep2):\n    if "closed in rep1 and "closed" in rep2:\n        return 1\n',
+     'def f(rep1, rep2):\n    if "closed" in rep1 and "closed" in rep2:\n        return 1\n'),
+    # the reported quote is an apostrophe: the lost one is the string's, the other kind
+    ("def f(p):\n    raise ValueError(Can't mix paths\") from None\n",
+     "def f(p):\n    raise ValueError(\"Can't mix paths\") from None\n"),
+    # a string is hardly ever indexed: ``url`` stays code
+    ("def f(url):\n    return url[:2] == '// and url[2:3] != '/'\n",
+     "def f(url):\n    return url[:2] == '//' and url[2:3] != '/'\n"),
+    # a piece of text one column right of the string above it keeps its leading space
+    ('def f():\n    raise TypeError("checks only work with"\n'
+     '                     @runtime protocols")\n',
+     'def f():\n    raise TypeError("checks only work with"\n'
+     '                    " @runtime protocols")\n'),
+    # no space after an opening bracket: the string's own spaces are inside it
+    ('def f(log):\n    log(   third part "\n        "and more")\n',
+     'def f(log):\n    log("   third part "\n        "and more")\n'),
 ])
 def test_the_lost_quote_goes_where_text_and_code_meet(broken: str, good: str) -> None:
     fixes = syntax_fixes(broken)

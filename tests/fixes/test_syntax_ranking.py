@@ -218,3 +218,60 @@ def test_an_augmented_assignment_reads_its_target() -> None:
                  collect=got)
     dropped = [f for f, new in got if "    q  = divmod(a, b)" in new]
     assert dropped and dropped[0].get("unbound_lost") == 1.0
+
+
+def test_a_name_declared_global_is_assigned_for_its_module_not_unused() -> None:
+    """``global log, logfile logfp`` lost a comma: restoring it leaves every store a
+    module-level one; deleting ``logfile`` turns its store into an unread local."""
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes("def init():\n    global log, logfile logfp\n    log = 1\n"
+                 "    logfile = 2\n    logfp = 3\n", collect=got)
+    unused = {new.split("\n")[1].strip(): f.get("unused", 0.0) for f, new in got}
+    assert unused["global log, logfile, logfp"] == 0.0
+    assert unused["global log,  logfp"] == 1.0
+
+
+def test_two_names_before_an_assignment_are_unpacked_not_chained() -> None:
+    """``q r = divmod(a, b)``: ``q = r = ...`` chains one value, which code does far
+    less often than it unpacks two (``q, r = ...``)."""
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes("def f(a, b):\n    q r = divmod(a, b)\n    return q + r\n", collect=got)
+    chained = {new.split("\n")[1].strip(): f.get("chained", 0.0) for f, new in got}
+    assert chained["q, r = divmod(a, b)"] == 0.0
+    assert max(chained.values()) == 1.0  # ``q= r = ...`` is among the candidates
+
+
+def test_a_word_typed_for_a_bracket_is_marked() -> None:
+    """``[handler`` lost its ``]``: turning ``handler`` into the closer (``[]``) swaps a
+    word for a bracket, which ``bracket_word`` marks (its fitted weight says such swaps
+    are rare)."""
+    good = ("def capture(logger, handler, level):\n    logger.handlers = [handler]\n"
+            "    logger.setLevel(level)\n    return handler\n")
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes(good.replace("[handler]", "[handler", 1), collect=got)
+    kept = [f for f, new in got if new == good]
+    assert kept and "bracket_word" not in kept[0]
+    swapped = [f for f, new in got if "logger.handlers = []" in new]
+    assert swapped and swapped[0].get("bracket_word") == 1.0
+
+
+def test_deleted_openers_and_glued_numbers_are_marked() -> None:
+    got: list[tuple[dict[str, float], str]] = []
+    syntax_fixes("def f(a, b):\n    return g(a, [b)\n", collect=got)
+    opener = [f for f, new in got if "return g(a, b)" in new]
+    assert opener and opener[0].get("rm_opener") == 1.0
+    got.clear()
+    syntax_fixes("def f(b, n):\n    return memoryview(b)[0n]\n", collect=got)
+    glued = [f for f, new in got if "memoryview(b)[n]" in new]
+    assert glued and glued[0].get("rm_glued") == 1.0
+
+
+
+def test_a_pair_appended_keeps_its_parentheses() -> None:
+    """``append((a, b)`` lost a ``)``; deleting a ``(`` instead would pass ``append`` two
+    items, which a sequence's ``append`` never takes."""
+    good = ("def collect(pairs, option_string, optional):\n    for item in pairs:\n"
+            "        if item:\n            pairs.append((option_string, optional))\n"
+            "    return pairs\n")
+    fixes = syntax_fixes(good.replace("optional))", "optional)", 1))
+    assert fixes and fixes[0].fixed_source == good, fixes[0].fixed_source if fixes else None

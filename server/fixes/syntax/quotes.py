@@ -37,6 +37,11 @@ _STR_METHODS = frozenset(m for m in dir(str) if not m.startswith("_"))
 _STATEMENT_WORDS = frozenset(keyword.kwlist) - {"True", "False", "None", "not", "in", "is",
                                                  "and", "or", "as"}
 _NO_STRING_OPS = frozenset({"-", "/", "//", "**", "&", "|", "^", "~", "<<", ">>", "@"})
+# Tokens after which a string would be a whole condition's first operand: of 136,261
+# strings after one of these in 2,174 site-packages files, none is followed by ``and``
+# and 11 by ``or`` (each after ``and``: the old ``c and 'a' or 'b'``, not listed here).
+_CONDITION_STARTS = frozenset({"if", "elif", "while", "not", "return", "=", "(", ",",
+                               "assert", ":", "lambda"})
 MAX_COMPILES = 60
 REACH_LINES = 2000  # lines on each side of a huge file's error whose names are read
 
@@ -111,6 +116,8 @@ def _score(fixed: list[Token], known: frozenset[str], own: frozenset[str], line:
                 score -= 1.5  # ``f(x,' y')``: the string took the space after the comma
             if body[-1:] == " " and after[:1] not in ".,)]} " and after:
                 score -= 1.5  # ``"< "+ x``: the string took the space before the ``+``
+        if before[-1:] == " " and before.rstrip(" ")[-1:] in ("(", "[", "{"):
+            score -= 1.0  # ``f( "x")``: code puts no space after an opening bracket
         if (_WORD.match(before[-1:] or " ") and t.text[:1] in "'\"") or (
                 _WORD.match(after[:1] or " ")):
             score -= 1.5  # a quote against a word: ``built-'in module``
@@ -122,11 +129,16 @@ def _score(fixed: list[Token], known: frozenset[str], own: frozenset[str], line:
             score -= 1.0
         if gap and after.lstrip()[:1] == ".":
             score -= 1.5  # ``',' .join``: a method is called without a space
-        if nxt is not None and (nxt.text == "(" or nxt.kind == "string"):
-            score -= 3.0  # a string called, or two strings side by side on one line
+        if nxt is not None and (nxt.text in ("(", "[") or nxt.kind == "string"):
+            # a string called, indexed (7 of 175,319 string literals in 2,174
+            # site-packages files), or two strings side by side on one line
+            score -= 3.0
         if nxt is not None and nxt.text == "." and k + 2 < len(fixed) and (
                 fixed[k + 2].text not in _STR_METHODS):
             score -= 3.0  # ``'pickle'.find_class``: no method of a string
+        if nxt is not None and nxt.text in ("and", "or") and (
+                prev is None or prev.text in _CONDITION_STARTS):
+            score -= 3.0  # ``if "closed in x and "y" in z``: a string is no condition
         operand = prev is not None and prev.text in _NO_STRING_OPS | {"%"} and not (
             nxt is not None and nxt.text in (".", "["))  # ``% ' '.join(x)`` is no operand
         if operand or (nxt is not None and nxt.text in _NO_STRING_OPS):
@@ -187,24 +199,45 @@ def quote_fix(text: str, err: CompileError, filename: str = "<file>", *,
     # a line of text alone (ending in closers or a comma at most) where text is expected
     whole = re.fullmatch(r"[\s)\]},]*(#.*)?", line[stray + 1 :]) is not None and (
         _continues_strings(text, ls) or _docstring_place(text, ls))
+    start = _text_column(text, ls, line)
+    places = sorted({*_places(line, stray), start} if whole else _places(line, stray))
+    options = [(q, p) for p in places]
+    other_quote = '"' if q == "'" else "'"
+    if line[stray + 1 :].count(other_quote) % 2:
+        # ``ValueError(Can't mix paths")``: the quote Python reports is an apostrophe in
+        # the text; the string's own opening quote, the other kind, is the one lost
+        options += [(other_quote, p) for p in places if p < stray]
     scored = []
-    for p in _places(line, stray):
-        fixed = line[:p] + q + line[p:]
+    for quote, p in options:
+        fixed = line[:p] + quote + line[p:]
         toks = lex(fixed)
         if any(t.kind == "string" and t.end == len(fixed) and t.start < len(fixed)
                and not _closed(t.text) for t in toks):
             continue  # still open
-        bonus = 2.0 if whole and p == len(line) - len(line.lstrip()) else 0.0
-        scored.append((_score(toks, known, own, fixed) + bonus - 0.01 * abs(p - stray), p))
+        bonus = 2.0 if whole and p == start else 0.0
+        scored.append((_score(toks, known, own, fixed) + bonus - 0.01 * abs(p - stray),
+                       p, quote))
     scored.sort(reverse=True)
     deadline = time.perf_counter() + budget
-    for n, (_, p) in enumerate(scored):
+    for n, (_, p, quote) in enumerate(scored):
         if n >= MAX_COMPILES or time.perf_counter() > deadline:
             break
-        new = text[: ls + p] + q + text[ls + p :]
+        new = text[: ls + p] + quote + text[ls + p :]
         if compile_error(new, filename) is None:
-            return _as_fix(text, new, err, q, p > stray)
+            return _as_fix(text, new, err, quote, p > stray)
     return None
+
+
+def _text_column(text: str, ls: int, line: str) -> int:
+    """Where a line of text alone opens its string: at its first character, or one
+    column before it where the line above holds a string starting there (``"... with"``
+    over `` " @runtime protocols"``: the space is the string's own)."""
+    indent = len(line) - len(line.lstrip())
+    above = text[_lines_back(text, ls, 1) : ls].rstrip("\r\n")
+    strings = [t for t in lex(above) if t.kind == "string"]
+    if strings and strings[-1].start == indent - 1 and line[indent - 1 : indent] == " ":
+        return indent - 1
+    return indent
 
 
 def _lines_back(text: str, pos: int, n: int) -> int:
