@@ -199,8 +199,10 @@ def quote_fix(text: str, err: CompileError, filename: str = "<file>", *,
     # a line of text alone (ending in closers or a comma at most) where text is expected
     whole = re.fullmatch(r"[\s)\]},]*(#.*)?", line[stray + 1 :]) is not None and (
         _continues_strings(text, ls) or _docstring_place(text, ls))
-    start = _text_column(text, ls, line)
-    places = sorted({*_places(line, stray), start} if whole else _places(line, stray))
+    places = _places(line, stray)
+    start = _text_column(text, ls, line) if whole else -1
+    if whole:
+        places = sorted({*places, start})
     options = [(q, p) for p in places]
     other_quote = '"' if q == "'" else "'"
     if line[stray + 1 :].count(other_quote) % 2:
@@ -214,7 +216,7 @@ def quote_fix(text: str, err: CompileError, filename: str = "<file>", *,
         if any(t.kind == "string" and t.end == len(fixed) and t.start < len(fixed)
                and not _closed(t.text) for t in toks):
             continue  # still open
-        bonus = 2.0 if whole and p == start else 0.0
+        bonus = 2.0 if p == start else 0.0
         scored.append((_score(toks, known, own, fixed) + bonus - 0.01 * abs(p - stray),
                        p, quote))
     scored.sort(reverse=True)
