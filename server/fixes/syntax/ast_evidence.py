@@ -1,5 +1,6 @@
-"""Evidence read from a candidate's syntax tree: calls no callee can take, locals
-read before they are bound.
+"""Evidence read from a candidate's syntax tree: what fails whenever it runs (calls no
+callee can take, unpackings that cannot fit, literals no operator joins), locals read
+before they are bound.
 """
 
 from __future__ import annotations
@@ -66,10 +67,38 @@ def arity_mismatches(tree: ast.AST) -> int:
     argument too many, ``items.append(key, value)``. Only plain calls (no ``*``/``**``,
     no keywords) are checked, against builtins, a sequence's one-item methods, and
     functions and methods defined once in ``tree``."""
+    return _failures(tree)[0]
+
+
+def unpack_mismatches(tree: ast.AST) -> int:
+    """Assignments that cannot unpack: ``a, b = x, y, z`` (another count of items) or
+    ``args, rest = value is None`` (a comparison, ``not`` or a number has no items; an
+    ``or`` may give a tuple). None of 4,934 unpacking assignments in 2,174
+    site-packages files is either."""
+    return _failures(tree)[1]
+
+
+def literal_clashes(tree: ast.AST) -> int:
+    """Arithmetic on two literals no operator joins: ``"ascii" + b"\\n"`` (a ``)`` lost
+    after ``"ascii"``), ``"x" - 1``; a string's ``%`` formatting and repetition by a
+    whole number are allowed."""
+    return _failures(tree)[2]
+
+
+def runtime_failures(tree: ast.AST) -> int:
+    """What fails whenever it runs: the three counts above, read in one walk of the
+    tree (the ranker asks for them once per candidate)."""
+    return sum(_failures(tree))
+
+
+def _failures(tree: ast.AST) -> tuple[int, int, int]:
+    """(calls, unpackings, literal operations) that cannot run, in one walk."""
     funcs: dict[str, list[tuple[int, float]]] = {}
     methods: dict[str, list[tuple[int, float]]] = {}
     in_class: set[int] = set()
-    for node in ast.walk(tree):
+    calls: list[ast.Call] = []
+    unpack = clash = 0
+    for node in ast.walk(tree):  # breadth first: a class comes before its methods
         if isinstance(node, ast.ClassDef):
             for b in node.body:
                 if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -81,74 +110,63 @@ def arity_mismatches(tree: ast.AST) -> int:
             is_method = bool(node.args.args) and node.args.args[0].arg in ("self", "cls")
             (methods if is_method else funcs).setdefault(node.name, []).append(
                 _span(node.args, is_method))
+        elif isinstance(node, ast.Call):
+            if not node.keywords and not _starred(node.args):
+                calls.append(node)
+        elif isinstance(node, ast.Assign):
+            unpack += _cannot_unpack(node)
+        elif isinstance(node, ast.BinOp):
+            clash += _literal_clash(node)
     known = _builtin_arity()
+    return sum(_wrong_count(c, funcs, methods, known) for c in calls), unpack, clash
+
+
+def _wrong_count(node: ast.Call, funcs: dict[str, list[tuple[int, float]]],
+                 methods: dict[str, list[tuple[int, float]]],
+                 known: dict[str, tuple[int, float]]) -> bool:
+    f = node.func
+    span: tuple[int, float] | None = None
+    if isinstance(f, ast.Name):
+        spans = funcs.get(f.id)
+        span = spans[0] if spans and len(spans) == 1 else (
+            None if spans else known.get(f.id))
+    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (
+            f.value.id == "self"):
+        spans = methods.get(f.attr)
+        span = spans[0] if spans and len(spans) == 1 else None
+    elif isinstance(f, ast.Attribute) and f.attr in _ONE_ITEM_METHODS and not (
+            isinstance(f.value, ast.Name) and f.value.id in _ARRAY_MODULES):
+        span = (1, 1)
+    return span is not None and not span[0] <= len(node.args) <= span[1]
+
+
+def _cannot_unpack(node: ast.Assign) -> int:
     bad = 0
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or node.keywords or any(
-                isinstance(a, ast.Starred) for a in node.args):
+    value = node.value
+    for target in node.targets:
+        if not isinstance(target, (ast.Tuple, ast.List)) or _starred(target.elts):
             continue
-        f = node.func
-        span: tuple[int, float] | None = None
-        if isinstance(f, ast.Name):
-            spans = funcs.get(f.id)
-            span = spans[0] if spans and len(spans) == 1 else (
-                None if spans else known.get(f.id))
-        elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (
-                f.value.id == "self"):
-            spans = methods.get(f.attr)
-            span = spans[0] if spans and len(spans) == 1 else None
-        elif isinstance(f, ast.Attribute) and f.attr in _ONE_ITEM_METHODS and not (
-                isinstance(f.value, ast.Name) and f.value.id in _ARRAY_MODULES):
-            span = (1, 1)
-        if span is not None and not span[0] <= len(node.args) <= span[1]:
+        if isinstance(value, (ast.Tuple, ast.List)):
+            bad += not _starred(value.elts) and len(value.elts) != len(target.elts)
+        elif isinstance(value, ast.Compare) or (
+                isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)) or (
+                isinstance(value, ast.Constant) and not isinstance(value.value, str | bytes)):
             bad += 1
     return bad
 
 
-def unpack_mismatches(tree: ast.AST) -> int:
-    """Assignments that cannot unpack: ``a, b = x, y, z`` (another count of items) or
-    ``args, rest = value is None`` (a comparison, ``not`` or a number has no items; an
-    ``or`` may give a tuple). None of 4,934 unpacking assignments in 2,174
-    site-packages files is either."""
-    bad = 0
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Assign):
-            continue
-        value = node.value
-        for target in node.targets:
-            if not isinstance(target, (ast.Tuple, ast.List)) or _starred(target):
-                continue
-            if isinstance(value, (ast.Tuple, ast.List)):
-                bad += not _starred(value) and len(value.elts) != len(target.elts)
-            elif isinstance(value, ast.Compare) or (
-                    isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not)) or (
-                    isinstance(value, ast.Constant)
-                    and not isinstance(value.value, str | bytes)):
-                bad += 1
-    return bad
-
-
-def literal_clashes(tree: ast.AST) -> int:
-    """Arithmetic on two literals no operator joins: ``"ascii" + b"\\n"`` (a ``)`` lost
-    after ``"ascii"``), ``"x" - 1``; a string's ``%`` formatting and repetition by a
-    whole number are allowed."""
-    bad = 0
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.BinOp) and isinstance(node.left, ast.Constant)
-                and isinstance(node.right, ast.Constant)):
-            continue
-        left, right = _literal_kind(node.left.value), _literal_kind(node.right.value)
-        if not left or not right or {left, right} <= {"int", "number"}:
-            continue
-        if left == right and isinstance(node.op, ast.Add):
-            continue  # "a" + "b"
-        if isinstance(node.op, ast.Mod) and left in ("str", "bytes"):
-            continue
-        if isinstance(node.op, ast.Mult) and {left, right} in ({"str", "int"},
-                                                               {"bytes", "int"}):
-            continue
-        bad += 1
-    return bad
+def _literal_clash(node: ast.BinOp) -> bool:
+    if not (isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant)):
+        return False
+    left, right = _literal_kind(node.left.value), _literal_kind(node.right.value)
+    if not left or not right or {left, right} <= {"int", "number"}:
+        return False
+    if left == right and isinstance(node.op, ast.Add):
+        return False  # "a" + "b"
+    if isinstance(node.op, ast.Mod) and left in ("str", "bytes"):
+        return False
+    return not (isinstance(node.op, ast.Mult)
+                and {left, right} in ({"str", "int"}, {"bytes", "int"}))
 
 
 def _literal_kind(value: object) -> str | None:
@@ -163,8 +181,8 @@ def _literal_kind(value: object) -> str | None:
     return "bytes" if isinstance(value, bytes) else None
 
 
-def _starred(node: ast.Tuple | ast.List) -> bool:
-    return any(isinstance(e, ast.Starred) for e in node.elts)
+def _starred(items: list[ast.expr]) -> bool:
+    return any(isinstance(e, ast.Starred) for e in items)
 
 
 def _scope_nodes(fn: ast.AST) -> list[ast.AST]:

@@ -33,12 +33,7 @@ from tact.server.fixes.calls import (
 )
 from tact.server.fixes.lexer import LocalModel, Token, default_prior, lex, token_stream
 from tact.server.fixes.shapes import line_shapes, shape
-from tact.server.fixes.syntax.ast_evidence import (
-    arity_mismatches,
-    literal_clashes,
-    unpack_mismatches,
-    use_before_bind,
-)
+from tact.server.fixes.syntax.ast_evidence import runtime_failures, use_before_bind
 from tact.server.fixes.syntax.candidates import CLOSER, WORD, Candidate, error_index
 from tact.server.fixes.syntax.diagnose import CompileError
 from tact.server.fixes.syntax.ranker import CHANNEL
@@ -598,7 +593,7 @@ class RankContext:
                 idle += not (isinstance(node.value, ast.Constant)
                              and isinstance(node.value.value, str | type(...)))
         # what fails whenever it runs: counts that cannot fit, literals no operator joins
-        arity = arity_mismatches(tree) + unpack_mismatches(tree) + literal_clashes(tree)
+        arity = runtime_failures(tree)
         # ``self`` counts: ``def __ge__(other):`` with ``self`` in the body lost its self
         read = loads | updated
         unbound = read - stores - bound - elsewhere - _BUILTIN_NAMES
