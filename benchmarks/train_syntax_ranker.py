@@ -64,9 +64,8 @@ def collect(n: int, seed: int, in_file_share: float = 0.5,
             sink: Path | None = None, natural: int = 0, named: int = 0) -> list[Group]:
     """Candidate features and labels of ``n`` breaks (``in_file_share`` of them inside
     their whole files, which are slower to repair), ``natural`` slips and ``named`` breaks
-of issue 4's kinds. With ``sink``,
-    each group is also appended to that JSON-lines file as it comes (a long run can be
-    stopped and the groups so far still fitted)."""
+    of issue 4's kinds. With ``sink``, each group is also appended to that JSON-lines
+    file as it comes (a long run can be stopped and the groups so far still fitted)."""
     files = training_files()
     n_in = round(n * in_file_share)
     cases = make_breaks(n - n_in, seed=seed, in_file=False, files=files, humanevalfix=False)
